@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+# Top-level build. All flags and rules live here; each directory's Build.mk
+# only lists what it builds.
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PKGCONF  ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIBS_PC  := libxdp libbpf
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	    -Wshadow -Wformat=2 -Iinclude -Iuser -Itests/lib -I$(BUILD) \
+	    $(shell $(PKGCONF) --cflags $(LIBS_PC) 2>/dev/null)
+LDLIBS   += $(shell $(PKGCONF) --libs $(LIBS_PC) 2>/dev/null) -lelf -lz -lpthread
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -I$(BUILD)
+
+.PHONY: all help test check bench clean format deps
+all:
+
+include bpf/Build.mk
+include user/Build.mk
+include tests/Build.mk
+
+help:
+	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"
+	@echo "make check      build and run every test (unit, BPF fixtures, namespace, end-to-end)"
+	@echo "make test       same as check"
+	@echo "make deps       install the Debian packages needed to build and test"
+	@echo "make format     clang-format every C source"
+	@echo "make clean      remove $(BUILD)/"
+	@echo "V=1             show full commands"
+
+deps:
+	tools/install-deps.sh
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard include/vhost_xdp/*.h)
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+test check: all
+	tests/run-all.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared shell helpers for namespace tests. Source it; it defines the test
+# topology and a TAP emitter. Everything it creates carries the run's
+# suffix and is removed by vx_ns_teardown (called from an EXIT trap).
+#
+#   netns vxh-$VX_ID ("host")           netns vxp-$VX_ID ("peer")
+#     vxa (the "NIC", 10.77.0.1/24) <--veth--> vxb (10.77.0.100/24)
+#     vhost-xdpd runs here; guests get 10.77.0.2, 10.77.0.3, ...
+
+VX_ROOT=${VX_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VX_BUILD=${VX_BUILD:-$VX_ROOT/build}
+VX_ID=${VX_ID:-$$}
+VX_HNS=vxh-$VX_ID
+VX_PNS=vxp-$VX_ID
+VX_NIC=vxa
+VX_PEER=vxb
+VX_HOST_IP=10.77.0.1
+VX_PEER_IP=10.77.0.100
+VX_TMP=${VX_TMP:-$(mktemp -d /tmp/vx-test.XXXXXX)}
+
+_vx_tap_n=0
+_vx_tap_fail=0
+vx_ok() { # vx_ok <rc> <description>
+	_vx_tap_n=$((_vx_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_vx_tap_n - $2"
+	else
+		echo "not ok $_vx_tap_n - $2"
+		_vx_tap_fail=$((_vx_tap_fail + 1))
+	fi
+}
+vx_check() { # vx_check <description> <command...>
+	local d=$1
+	shift
+	"$@"
+	vx_ok $? "$d"
+}
+vx_diag() { echo "# $*"; }
+vx_done() {
+	echo "1..$_vx_tap_n"
+	[ "$_vx_tap_fail" -eq 0 ]
+}
+vx_skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+vx_in_host() { ip netns exec "$VX_HNS" "$@"; }
+vx_in_peer() { ip netns exec "$VX_PNS" "$@"; }
+
+vx_bpffs() {
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}
+
+# Builds the two namespaces and the veth "NIC". Checksum offload is off on
+# both ends (see docs/machine-notes.md: CHECKSUM_PARTIAL frames otherwise).
+vx_ns_setup() {
+	vx_bpffs
+	ip netns add "$VX_HNS" || return 1
+	ip netns add "$VX_PNS" || return 1
+	ip -n "$VX_HNS" link add "$VX_NIC" type veth peer name "$VX_PEER" netns "$VX_PNS" || return 1
+	vx_in_host ip link set lo up
+	vx_in_peer ip link set lo up
+	vx_in_host ethtool -K "$VX_NIC" tx off rxvlan off txvlan off >/dev/null 2>&1
+	vx_in_peer ethtool -K "$VX_PEER" tx off rxvlan off txvlan off >/dev/null 2>&1
+	vx_in_host ip addr add "$VX_HOST_IP/24" dev "$VX_NIC"
+	vx_in_peer ip addr add "$VX_PEER_IP/24" dev "$VX_PEER"
+	vx_in_host ip link set "$VX_NIC" up
+	vx_in_peer ip link set "$VX_PEER" up
+}
+
+# Starts vhost-xdpd in the host namespace: vx_daemon_start <args...>
+# Sets VX_DAEMON_PID; stderr goes to $VX_TMP/daemon.log.
+vx_daemon_start() {
+	ip netns exec "$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+		--stats-file "$VX_TMP/stats" "$@" 2>>"$VX_TMP/daemon.log" &
+	VX_DAEMON_PID=$!
+}
+
+# Waits until a path exists: vx_wait_path <path> <seconds>
+vx_wait_path() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Prints one counter from the daemon's stats file: vx_stat <object> <counter>
+vx_stat() {
+	awk -v o="$1" -v c="$2" '$1 == o && $2 == c { v = $3 } END { print v + 0 }' "$VX_TMP/stats"
+}
+
+vx_daemon_stop() {
+	[ -n "${VX_DAEMON_PID:-}" ] || return 0
+	kill -TERM "$VX_DAEMON_PID" 2>/dev/null
+	local i
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$VX_DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$VX_DAEMON_PID" 2>/dev/null
+	wait "$VX_DAEMON_PID" 2>/dev/null
+	VX_DAEMON_RC=$?
+	VX_DAEMON_PID=
+	return 0
+}
+
+vx_ns_teardown() {
+	vx_daemon_stop
+	ip netns pids "$VX_HNS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns pids "$VX_PNS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del "$VX_HNS" 2>/dev/null
+	ip netns del "$VX_PNS" 2>/dev/null
+	[ -n "${VX_KEEP_TMP:-}" ] || rm -rf "$VX_TMP"
+}

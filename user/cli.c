@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void vx_cli_usage(FILE *f)
+{
+	fputs("Usage: vhost-xdpd --nic IFNAME --port SPEC [--port SPEC ...] [options]\n"
+	      "       vhost-xdpd --cleanup --nic IFNAME\n"
+	      "\n"
+	      "A vhost-user virtio-net back-end: VM ports on one host NIC, steered by XDP,\n"
+	      "served through AF_XDP sockets.\n"
+	      "\n"
+	      "  --nic IFNAME          the host NIC (required)\n"
+	      "  --port SPEC           a VM port; SPEC is comma-separated key=value:\n"
+	      "                          socket=PATH   vhost-user socket (required)\n"
+	      "                          mac=MAC       the guest's MAC address (required)\n"
+	      "                          name=NAME     for logs and stats (default vm<N>)\n"
+	      "                          vlan=ID       802.1Q VLAN 1-4094 (default untagged)\n"
+	      "                          mode=server   the daemon creates the socket (default)\n"
+	      "                          mode=client   the VMM listens; the daemon connects and\n"
+	      "                                        reconnects\n"
+	      "  --poll                busy-poll on one core instead of sleeping on events\n"
+	      "  --zero-copy MODE      auto (default: try zero-copy, fall back to copy), on, off\n"
+	      "  --skb-mode            attach XDP in generic (skb) mode\n"
+	      "  --stats-file PATH     write counters there every --stats-interval and at exit\n"
+	      "  --stats-interval SEC  default 1\n"
+	      "  --log-level LEVEL     error, warn, info (default) or debug\n"
+	      "  -v, --verbose         same as --log-level debug\n"
+	      "  --cleanup             remove the XDP program a killed daemon left on --nic\n"
+	      "  -h, --help            this text\n"
+	      "\n"
+	      "Example:\n"
+	      "  vhost-xdpd --nic eth1 --port socket=/run/vm0.sock,mac=52:54:00:12:34:56\n",
+	      f);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 || strlen(s) != 17)
+		return false;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A port answers to one unicast address. */
+	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+static bool name_ok(const char *s)
+{
+	if (!*s || strlen(s) >= sizeof(((struct vx_port_cfg *)0)->name))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+static int port_key(struct vx_port_cfg *p, const char *key, const char *val, char *err,
+		    size_t len)
+{
+	unsigned long v;
+
+	if (!strcmp(key, "socket")) {
+		if (!*val || strlen(val) >= sizeof(p->path))
+			return fail(err, len, "socket path empty or longer than %zu bytes",
+				    sizeof(p->path) - 1);
+		strcpy(p->path, val);
+	} else if (!strcmp(key, "mac")) {
+		if (!parse_mac(val, p->mac))
+			return fail(err, len, "mac '%s' is not a unicast aa:bb:cc:dd:ee:ff", val);
+	} else if (!strcmp(key, "name")) {
+		if (!name_ok(val))
+			return fail(err, len, "name '%s': use 1-15 of [A-Za-z0-9_-]", val);
+		strcpy(p->name, val);
+	} else if (!strcmp(key, "vlan")) {
+		if (!parse_uint(val, 4094, &v) || !v)
+			return fail(err, len, "vlan '%s' is not in 1-4094", val);
+		p->vlan = (uint16_t)v;
+	} else if (!strcmp(key, "mode")) {
+		if (strcmp(val, "server") && strcmp(val, "client"))
+			return fail(err, len, "mode '%s': use server or client", val);
+		p->client = !strcmp(val, "client");
+	} else {
+		return fail(err, len, "unknown key '%s'", key);
+	}
+	return 0;
+}
+
+static int parse_port(struct vx_cfg *cfg, const char *spec, char *err, size_t len)
+{
+	struct vx_port_cfg *p;
+	char buf[512], *save = NULL, *kv;
+	int e;
+
+	if (cfg->nports >= VX_MAX_PORTS)
+		return fail(err, len, "at most %d ports", VX_MAX_PORTS);
+	if (strlen(spec) >= sizeof(buf))
+		return fail(err, len, "--port: spec too long");
+	p = &cfg->ports[cfg->nports];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "vm%u", cfg->nports);
+	strcpy(buf, spec);
+	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq)
+			return fail(err, len, "--port: '%s' is not key=value", kv);
+		*eq = 0;
+		e = port_key(p, kv, eq + 1, err, len);
+		if (e) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err);
+			return fail(err, len, "--port %s: %s", spec, why);
+		}
+	}
+	if (!p->path[0] || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
+		return fail(err, len, "--port %s: socket= and mac= are required", spec);
+	cfg->nports++;
+	return 0;
+}
+
+/* Two ports may share neither a name, a socket, nor a MAC on the same VLAN. */
+static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < cfg->nports; i++) {
+		const struct vx_port_cfg *a = &cfg->ports[i];
+
+		for (j = 0; j < i; j++) {
+			const struct vx_port_cfg *b = &cfg->ports[j];
+
+			if (!strcmp(a->name, b->name))
+				return fail(err, len, "two ports named '%s'", a->name);
+			if (!strcmp(a->path, b->path))
+				return fail(err, len, "two ports on socket %s", a->path);
+			if (!memcmp(a->mac, b->mac, 6) && a->vlan == b->vlan)
+				return fail(err, len, "ports %s and %s have the same MAC and VLAN",
+					    b->name, a->name);
+		}
+	}
+	return 0;
+}
+
+enum {
+	OPT_NIC = 256,
+	OPT_PORT,
+	OPT_POLL,
+	OPT_ZC,
+	OPT_SKB,
+	OPT_STATS,
+	OPT_STATS_INT,
+	OPT_LOG,
+	OPT_CLEANUP,
+};
+
+static const struct option vx_options[] = {
+	{ "nic", required_argument, NULL, OPT_NIC },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "poll", no_argument, NULL, OPT_POLL },
+	{ "zero-copy", required_argument, NULL, OPT_ZC },
+	{ "skb-mode", no_argument, NULL, OPT_SKB },
+	{ "stats-file", required_argument, NULL, OPT_STATS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INT },
+	{ "log-level", required_argument, NULL, OPT_LOG },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size_t len)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	unsigned long v;
+	unsigned int i;
+
+	switch (c) {
+	case OPT_NIC:
+		if (!*arg || strlen(arg) >= sizeof(cfg->nic))
+			return fail(err, len, "--nic: '%s' is not an interface name", arg);
+		strcpy(cfg->nic, arg);
+		return 0;
+	case OPT_PORT:
+		return parse_port(cfg, arg, err, len);
+	case OPT_POLL:
+		cfg->poll = true;
+		return 0;
+	case OPT_ZC:
+		if (!strcmp(arg, "auto"))
+			cfg->zc = VX_XSK_ZC_AUTO;
+		else if (!strcmp(arg, "on"))
+			cfg->zc = VX_XSK_ZC_ON;
+		else if (!strcmp(arg, "off"))
+			cfg->zc = VX_XSK_ZC_OFF;
+		else
+			return fail(err, len, "--zero-copy: '%s': use auto, on or off", arg);
+		return 0;
+	case OPT_SKB:
+		cfg->skb_mode = true;
+		return 0;
+	case OPT_STATS:
+		if (!*arg || strlen(arg) >= sizeof(cfg->stats_file))
+			return fail(err, len, "--stats-file: bad path");
+		strcpy(cfg->stats_file, arg);
+		return 0;
+	case OPT_STATS_INT:
+		if (!parse_uint(arg, 3600, &v) || !v)
+			return fail(err, len, "--stats-interval: '%s' is not 1-3600 seconds", arg);
+		cfg->stats_interval = (unsigned int)v;
+		return 0;
+	case OPT_LOG:
+		for (i = 0; i < 4; i++)
+			if (!strcmp(arg, levels[i]))
+				break;
+		if (i == 4)
+			return fail(err, len, "--log-level: '%s': use error, warn, info or debug",
+				    arg);
+		cfg->log_level = (enum vx_log_level)i;
+		return 0;
+	case 'v':
+		cfg->log_level = VX_LOG_DEBUG;
+		return 0;
+	case OPT_CLEANUP:
+		cfg->cleanup = true;
+		return 0;
+	}
+	return fail(err, len, "unknown option (see --help)");
+}
+
+int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	int c, e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->stats_interval = 1;
+	cfg->log_level = VX_LOG_INFO;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "vh", vx_options, NULL)) != -1) {
+		if (c == 'h') {
+			vx_cli_usage(stdout);
+			return 1;
+		}
+		if (c == '?')
+			return fail(err, errlen, "unknown option or missing value: '%s' (see --help)",
+				    argv[optind - 1]);
+		e = parse_opt(cfg, c, optarg, err, errlen);
+		if (e)
+			return e;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+	if (!cfg->nic[0])
+		return fail(err, errlen, "--nic is required (see --help)");
+	if (cfg->cleanup)
+		return 0;
+	if (!cfg->nports)
+		return fail(err, errlen, "at least one --port is required (see --help)");
+	return check_ports(cfg, err, errlen);
+}

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <endian.h>
+#include <string.h>
+#include <linux/if_ether.h>
+#include <linux/virtio_net.h>
+
+#include "net.h"
+
+/* A chain spread over more RX buffers than this is dropped (only with MRG_RXBUF). */
+#define VX_RX_MAX_BUFS 64
+/* Guest TX data is copied this far into a frame, leaving room for a VLAN tag. */
+#define VX_TX_PAD 4
+#define VLAN_HLEN 4
+
+enum rx_result {
+	RX_DELIVERED,
+	RX_NO_BUFFER,	/* try again when the guest posts buffers */
+	RX_TOO_BIG,	/* the guest's buffers cannot hold it */
+	RX_NOT_READY,	/* no running RX queue */
+};
+
+static bool mac_is_multicast(const uint8_t *mac)
+{
+	return mac[0] & 1;
+}
+
+static struct vx_dev *port_by_mac(struct vx_nic *nic, const uint8_t *mac, uint16_t vlan)
+{
+	unsigned int i;
+
+	for (i = 0; i < nic->nports; i++) {
+		struct vx_dev *d = nic->ports[i];
+
+		if (d->vlan == vlan && !memcmp(d->mac, mac, ETH_ALEN))
+			return d;
+	}
+	return NULL;
+}
+
+/* Without MRG_RXBUF the whole frame must fit one chain (virtio 1.2 5.1.6.3). */
+static enum rx_result rx_single(struct vx_dev *dev, struct vx_vq *vq, const uint8_t *pkt,
+				uint32_t len)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr = { .num_buffers = htole16(1) };
+	uint32_t total = dev->hdr_len + len;
+	struct vx_chain c;
+	int r;
+
+	r = vx_vq_pop(vq, &c);
+	if (r < 0)
+		return RX_NOT_READY;
+	if (r == 0)
+		return RX_NO_BUFFER;
+	if (c.in_len < total) {
+		/* Like vhost-net: drop the frame, keep the buffer for the next one. */
+		vx_vq_unpop(vq, 1);
+		return RX_TOO_BIG;
+	}
+	vx_chain_write(&c, 0, &hdr, dev->hdr_len);
+	vx_chain_write(&c, dev->hdr_len, pkt, len);
+	vx_vq_log_write(vq, &c, total);
+	vx_vq_push(vq, c.head, total);
+	return RX_DELIVERED;
+}
+
+/*
+ * virtio 1.2 5.1.6.4: with MRG_RXBUF the frame may span several chains;
+ * the header (with num_buffers) goes at the start of the first one. Used
+ * entries are pushed only once the whole frame is placed, so a frame that
+ * does not fit is given back without the guest seeing any of it.
+ */
+static enum rx_result rx_merge(struct vx_dev *dev, struct vx_vq *vq, const uint8_t *pkt,
+			       uint32_t len)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr = { 0 };
+	uint16_t heads[VX_RX_MAX_BUFS];
+	uint32_t lens[VX_RX_MAX_BUFS], off = 0, n;
+	struct vx_chain first, c;
+	uint16_t nbufs = 0, i;
+	int r;
+
+	r = vx_vq_pop(vq, &first);
+	if (r <= 0)
+		return r < 0 ? RX_NOT_READY : RX_NO_BUFFER;
+	/* 5.1.6.3.1: each buffer is at least as large as the header. */
+	if (first.in_len < dev->hdr_len) {
+		vx_vq_unpop(vq, 1);
+		return RX_TOO_BIG;
+	}
+	n = first.in_len - dev->hdr_len < len ? first.in_len - dev->hdr_len : len;
+	vx_chain_write(&first, dev->hdr_len, pkt, n);
+	heads[0] = first.head;
+	lens[0] = dev->hdr_len + n;
+	off = n;
+	nbufs = 1;
+	while (off < len) {
+		r = nbufs < VX_RX_MAX_BUFS ? vx_vq_pop(vq, &c) : -1;
+		if (r <= 0 || !c.in_len) {
+			vx_vq_unpop(vq, nbufs + (r > 0));
+			if (r == 0)
+				return RX_NO_BUFFER;
+			return vx_vq_active(vq) ? RX_TOO_BIG : RX_NOT_READY;
+		}
+		n = c.in_len < len - off ? c.in_len : len - off;
+		vx_chain_write(&c, 0, pkt + off, n);
+		vx_vq_log_write(vq, &c, n);
+		heads[nbufs] = c.head;
+		lens[nbufs++] = n;
+		off += n;
+	}
+	hdr.num_buffers = htole16(nbufs);
+	vx_chain_write(&first, 0, &hdr, dev->hdr_len);
+	vx_vq_log_write(vq, &first, lens[0]);
+	for (i = 0; i < nbufs; i++)
+		vx_vq_push(vq, heads[i], lens[i]);
+	return RX_DELIVERED;
+}
+
+static enum rx_result rx_to_guest(struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
+{
+	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
+
+	if (!vx_vq_active(vq))
+		return RX_NOT_READY;
+	return dev->mrg_rxbuf ? rx_merge(dev, vq, pkt, len) : rx_single(dev, vq, pkt, len);
+}
+
+/* Counts a final outcome; RX_NO_BUFFER is not final. */
+static void rx_account(struct vx_dev *dev, enum rx_result r, uint32_t len)
+{
+	switch (r) {
+	case RX_DELIVERED:
+		dev->stats.rx_packets++;
+		dev->stats.rx_bytes += len;
+		break;
+	case RX_TOO_BIG:
+		dev->stats.rx_drop_too_big++;
+		break;
+	case RX_NOT_READY:
+		dev->stats.rx_drop_not_ready++;
+		break;
+	case RX_NO_BUFFER:
+		dev->stats.rx_drop_no_buffer++;
+		break;
+	}
+}
+
+static bool backlog_push(struct vx_dev *dev, unsigned int q, uint64_t addr, uint16_t off,
+			 uint32_t len)
+{
+	struct vx_backlog_ent *e;
+
+	if (dev->bl_len == VX_RX_BACKLOG)
+		return false;
+	e = &dev->backlog[(dev->bl_head + dev->bl_len) % VX_RX_BACKLOG];
+	e->addr = addr;
+	e->off = off;
+	e->len = len;
+	e->xsk = (uint16_t)q;
+	dev->bl_len++;
+	return true;
+}
+
+/*
+ * A frame the caller owns (from socket q's UMEM): into the guest now, or
+ * into the backlog, which then owns it. Frames queue behind the backlog so
+ * that their order is kept.
+ */
+static void port_rx_frame(struct vx_nic *nic, struct vx_dev *dev, unsigned int q, uint64_t addr,
+			  uint16_t off, uint32_t len)
+{
+	struct vx_xsk *x = nic->xsk[q];
+	enum rx_result r = RX_NO_BUFFER;
+
+	if (!dev->bl_len)
+		r = rx_to_guest(dev, (uint8_t *)vx_xsk_data(x, addr) + off, len);
+	if (r == RX_NO_BUFFER && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
+	    backlog_push(dev, q, addr, off, len))
+		return;
+	rx_account(dev, r, len);
+	vx_xsk_frame_free(x, addr);
+}
+
+/* A frame the caller keeps (broadcast, local switching): copied if it must wait. */
+static void port_rx_copy(struct vx_nic *nic, struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
+{
+	struct vx_xsk *x = nic->xsk[0];
+	enum rx_result r = RX_NO_BUFFER;
+	uint64_t addr;
+
+	if (!dev->bl_len)
+		r = rx_to_guest(dev, pkt, len);
+	if (r == RX_NO_BUFFER && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
+	    len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
+		memcpy(vx_xsk_data(x, addr), pkt, len);
+		if (backlog_push(dev, 0, addr, 0, len))
+			return;
+		vx_xsk_frame_free(x, addr);
+	}
+	rx_account(dev, r, len);
+}
+
+void vx_net_backlog_drain(struct vx_nic *nic, struct vx_dev *dev)
+{
+	while (dev->bl_len) {
+		struct vx_backlog_ent *e = &dev->backlog[dev->bl_head];
+		struct vx_xsk *x = nic->xsk[e->xsk];
+		enum rx_result r;
+
+		r = rx_to_guest(dev, (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
+		if (r == RX_NO_BUFFER)
+			return;
+		rx_account(dev, r, e->len);
+		vx_xsk_frame_free(x, e->addr);
+		dev->bl_head = (dev->bl_head + 1) % VX_RX_BACKLOG;
+		dev->bl_len--;
+	}
+}
+
+void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev)
+{
+	while (dev->bl_len) {
+		struct vx_backlog_ent *e = &dev->backlog[dev->bl_head];
+
+		dev->stats.rx_drop_not_ready++;
+		vx_xsk_frame_free(nic->xsk[e->xsk], e->addr);
+		dev->bl_head = (dev->bl_head + 1) % VX_RX_BACKLOG;
+		dev->bl_len--;
+	}
+	dev->bl_head = 0;
+}
+
+/* Broadcast/multicast from a port: every other port on its VLAN gets a copy. */
+static void flood_local(struct vx_nic *nic, struct vx_dev *from, const uint8_t *pkt, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < nic->nports; i++) {
+		struct vx_dev *d = nic->ports[i];
+
+		if (d != from && d->vlan == (from ? from->vlan : d->vlan))
+			port_rx_copy(nic, d, pkt, len);
+	}
+}
+
+/* Sends pkt (inside the frame at addr) to the wire, tagging it for a VLAN port. */
+static void tx_wire(struct vx_nic *nic, struct vx_dev *dev, uint64_t addr, uint8_t *pkt,
+		    uint32_t len)
+{
+	struct vx_xsk *x = nic->xsk[0];
+	uint8_t *frame = vx_xsk_data(x, addr);
+	uint32_t off = VX_TX_PAD;
+
+	if (!nic->link_up) {
+		dev->stats.tx_drop_link_down++;
+		vx_xsk_frame_free(x, addr);
+		return;
+	}
+	if (dev->vlan) {
+		uint16_t tag[2] = { htobe16(ETH_P_8021Q), htobe16(dev->vlan) };
+
+		memmove(frame, pkt, 2 * ETH_ALEN);
+		memcpy(frame + 2 * ETH_ALEN, tag, sizeof(tag));
+		off = 0;
+		len += VLAN_HLEN;
+	}
+	if (!vx_xsk_tx(x, addr + off, len)) {
+		vx_xsk_tx_flush(x);
+		vx_xsk_complete(x);
+		if (!vx_xsk_tx(x, addr + off, len)) {
+			nic->stats.tx_drop_no_frame++;
+			vx_xsk_frame_free(x, addr);
+			return;
+		}
+	}
+	nic->stats.tx_frames++;
+}
+
+/* One guest TX chain; the chain is read exactly once, into the frame. */
+static void tx_one(struct vx_nic *nic, struct vx_dev *dev, const struct vx_chain *c, uint64_t addr)
+{
+	struct vx_xsk *x = nic->xsk[0];
+	uint8_t *pkt = (uint8_t *)vx_xsk_data(x, addr) + VX_TX_PAD;
+	uint32_t room = vx_xsk_frame_size(x) - VX_TX_PAD;
+	uint32_t len, max = nic->mtu + ETH_HLEN;
+	struct vx_dev *to;
+
+	if (c->out_len < dev->hdr_len + ETH_HLEN) {
+		dev->stats.tx_drop_runt++;
+		goto drop;
+	}
+	len = c->out_len - dev->hdr_len;
+	if (len > room || len > max) {
+		dev->stats.tx_drop_too_big++;
+		goto drop;
+	}
+	/* The virtio-net header is skipped: no offload was negotiated, so its flags are ignored. */
+	vx_chain_read(c, dev->hdr_len, pkt, len);
+	if (memcmp(pkt + ETH_ALEN, dev->mac, ETH_ALEN)) {
+		dev->stats.tx_drop_spoofed++;
+		goto drop;
+	}
+	dev->stats.tx_packets++;
+	dev->stats.tx_bytes += len;
+	if (mac_is_multicast(pkt)) {
+		flood_local(nic, dev, pkt, len);
+	} else if ((to = port_by_mac(nic, pkt, dev->vlan))) {
+		dev->stats.local_switched++;
+		port_rx_copy(nic, to, pkt, len);
+		goto drop;
+	}
+	tx_wire(nic, dev, addr, pkt, len);
+	return;
+drop:
+	vx_xsk_frame_free(x, addr);
+}
+
+bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
+{
+	struct vx_vq *vq = &dev->vq[VX_TX_VQ];
+	struct vx_xsk *x = nic->xsk[0];
+	uint32_t pkts = 0, bytes = 0;
+	struct vx_chain c;
+	uint64_t addr;
+
+	if (!vx_vq_active(vq))
+		return false;
+	while (pkts < VX_TX_PKT_WEIGHT && bytes < VX_TX_BYTE_WEIGHT) {
+		if (!vx_xsk_frame_alloc(x, &addr)) {
+			vx_xsk_tx_flush(x);
+			vx_xsk_complete(x);
+			if (!vx_xsk_frame_alloc(x, &addr))
+				break;	/* the chain stays in the ring until frames return */
+		}
+		if (vx_vq_pop(vq, &c) <= 0) {
+			vx_xsk_frame_free(x, addr);
+			break;
+		}
+		tx_one(nic, dev, &c, addr);
+		vx_vq_push(vq, c.head, 0);
+		pkts++;
+		bytes += c.out_len;
+	}
+	vx_vq_flush(vq);
+	return pkts >= VX_TX_PKT_WEIGHT || bytes >= VX_TX_BYTE_WEIGHT;
+}
+
+/* A frame from socket q: strip the VLAN tag, find the port, deliver. */
+static void rx_frame(struct vx_nic *nic, unsigned int q, const struct vx_xsk_desc *d)
+{
+	struct vx_xsk *x = nic->xsk[q];
+	uint8_t *pkt = vx_xsk_data(x, d->addr);
+	uint32_t len = d->len;
+	uint16_t vlan = 0, off = 0;
+	struct vx_dev *dev;
+
+	nic->stats.rx_frames++;
+	if (len >= ETH_HLEN + VLAN_HLEN && pkt[12] == 0x81 && pkt[13] == 0x00) {
+		vlan = ((pkt[14] << 8) | pkt[15]) & 0xfff;
+		memmove(pkt + VLAN_HLEN, pkt, 2 * ETH_ALEN);
+		off = VLAN_HLEN;
+		len -= VLAN_HLEN;
+	}
+	dev = len >= ETH_HLEN ? port_by_mac(nic, pkt + off, vlan) : NULL;
+	if (!dev) {
+		nic->stats.rx_no_port++;
+		vx_xsk_frame_free(x, d->addr);
+		return;
+	}
+	port_rx_frame(nic, dev, q, d->addr, off, len);
+}
+
+bool vx_net_rx_xsk(struct vx_nic *nic, unsigned int q)
+{
+	struct vx_xsk_desc descs[VX_BATCH];
+	unsigned int b, i, n;
+
+	if (!nic->xsk[q])
+		return false;
+	for (b = 0; b < VX_RX_BATCHES; b++) {
+		n = vx_xsk_rx(nic->xsk[q], descs, VX_BATCH);
+		for (i = 0; i < n; i++)
+			rx_frame(nic, q, &descs[i]);
+		if (n < VX_BATCH)
+			return false;
+	}
+	return true;
+}
+
+bool vx_net_rx_bcast(struct vx_nic *nic)
+{
+	static uint8_t buf[9216];
+	unsigned int i;
+	uint16_t vlan;
+	int len;
+
+	if (!nic->bcast)
+		return false;
+	for (i = 0; i < VX_BCAST_WEIGHT; i++) {
+		struct vx_dev *src;
+		unsigned int p;
+
+		len = vx_bcast_recv(nic->bcast, buf, sizeof(buf), &vlan);
+		if (len < ETH_HLEN)
+			return false;
+		nic->stats.bcast_frames++;
+		src = port_by_mac(nic, buf + ETH_ALEN, vlan);
+		for (p = 0; p < nic->nports; p++) {
+			struct vx_dev *d = nic->ports[p];
+
+			if (d != src && d->vlan == vlan)
+				port_rx_copy(nic, d, buf, (uint32_t)len);
+		}
+	}
+	return true;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The virtio-net data path: guest TX chains to frames (to the wire or to
+ * another port), and frames to guest RX buffers (virtio 1.2 5.1.6). Runs
+ * only on the NIC's worker thread.
+ */
+#ifndef VX_NET_H
+#define VX_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "worker.h"
+
+/*
+ * Limits of one pass of the worker, after vhost-net's VHOST_NET_WEIGHT and
+ * VHOST_NET_PKT_WEIGHT: a guest that keeps its TX ring full, or a flood
+ * towards one port, must not starve the other ports (CVE-2019-3900).
+ */
+#define VX_BATCH	  64		/* frames per AF_XDP RX call */
+#define VX_TX_PKT_WEIGHT  256		/* guest TX chains per port per pass */
+#define VX_TX_BYTE_WEIGHT (512 * 1024)	/* guest TX bytes per port per pass */
+#define VX_RX_BATCHES	  4		/* AF_XDP RX batches per socket per pass */
+#define VX_BCAST_WEIGHT	  64		/* broadcast frames per pass */
+
+/* Each returns true if it stopped because of a weight limit (more work waits). */
+bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev);
+bool vx_net_rx_xsk(struct vx_nic *nic, unsigned int q);
+bool vx_net_rx_bcast(struct vx_nic *nic);
+/* Moves frames waiting in the port's backlog into newly posted RX buffers. */
+void vx_net_backlog_drain(struct vx_nic *nic, struct vx_dev *dev);
+/* Returns all backlog frames to their pools (port stopped). */
+void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev);
+
+#endif

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "stats.h"
+
+#define VX_PRINT_FIELD(name) fprintf(f, "%s %s %llu\n", obj, #name, (unsigned long long)s->name);
+
+void vx_port_stats_print(FILE *f, const char *obj, const struct vx_port_stats *s)
+{
+	VX_PORT_COUNTERS(VX_PRINT_FIELD)
+}
+
+void vx_nic_stats_print(FILE *f, const char *obj, const struct vx_nic_stats *s)
+{
+	VX_NIC_COUNTERS(VX_PRINT_FIELD)
+}

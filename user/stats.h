@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Data-path counters. Each is written by exactly one worker thread, so no
+ * atomics; the stats writer reads them without locking (64-bit loads do not
+ * tear on the platforms we build for, and a counter read one packet late is
+ * fine).
+ */
+#ifndef VX_STATS_H
+#define VX_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define VX_PORT_COUNTERS(X)                                                                \
+	X(tx_packets)		/* guest -> wire or another port */                        \
+	X(tx_bytes)                                                                        \
+	X(tx_drop_too_big)	/* larger than the MTU or a UMEM frame */                  \
+	X(tx_drop_runt)		/* shorter than an Ethernet header, or no header at all */ \
+	X(tx_drop_spoofed)	/* source MAC is not the port's */                         \
+	X(tx_drop_link_down)	/* NIC down or gone */                                     \
+	X(rx_packets)		/* -> guest */                                             \
+	X(rx_bytes)                                                                        \
+	X(rx_drop_no_buffer)	/* guest posted no buffers and the backlog was full */     \
+	X(rx_drop_too_big)	/* guest buffers too small for the frame */                \
+	X(rx_drop_not_ready)	/* no guest attached or queue not running */               \
+	X(local_switched)	/* delivered to another port on this NIC */                \
+	X(queue_broken)		/* times a queue of this port was marked broken */
+
+#define VX_NIC_COUNTERS(X)                                                                 \
+	X(rx_frames)		/* frames taken from the AF_XDP sockets */                 \
+	X(rx_no_port)		/* redirected frame matched no port (raced a removal) */   \
+	X(bcast_frames)		/* broadcast/multicast frames from the AF_PACKET tap */    \
+	X(tx_frames)		/* frames queued on AF_XDP TX */                           \
+	X(tx_drop_no_frame)	/* UMEM exhausted or TX ring full */                       \
+	X(wakeups)		/* worker loop iterations */
+
+#define VX_COUNTER_FIELD(name) uint64_t name;
+
+struct vx_port_stats {
+	VX_PORT_COUNTERS(VX_COUNTER_FIELD)
+};
+
+struct vx_nic_stats {
+	VX_NIC_COUNTERS(VX_COUNTER_FIELD)
+};
+
+void vx_port_stats_print(FILE *f, const char *obj, const struct vx_port_stats *s);
+void vx_nic_stats_print(FILE *f, const char *obj, const struct vx_nic_stats *s);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A vhost-user virtio-net device: one VM port. The control thread of the
+ * port feeds it messages (vx_dev_handle); the worker that owns the port's
+ * NIC moves its packets. Every handler runs with the worker paused
+ * (ops->lock), so the worker never sees a half-updated ring or memory table.
+ */
+#ifndef VX_VHOST_USER_H
+#define VX_VHOST_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+#include "stats.h"
+#include "virtq.h"
+#include "vu_msg.h"
+
+/* Queue pairs per device; multiqueue is later work, GET_QUEUE_NUM says 1. */
+#define VX_DEV_MAX_QP 1
+
+/* virtio 1.2 5.1.2: receiveq1 = 0, transmitq1 = 1. */
+enum {
+	VX_RX_VQ = 0,
+	VX_TX_VQ = 1,
+	VX_VQ_MAX = 2 * VX_DEV_MAX_QP,
+};
+
+/*
+ * Frames waiting for the guest to post RX buffers. Holding a few keeps a
+ * short burst from becoming drops (and TCP retransmits) while the guest
+ * refills its ring; beyond this, frames are dropped and counted.
+ */
+#define VX_RX_BACKLOG 256
+
+struct vx_backlog_ent {
+	uint64_t addr;		/* the frame, as the pool handed it out */
+	uint32_t len;
+	uint16_t xsk;		/* which socket's UMEM holds the frame */
+	uint16_t off;		/* packet data starts this far into the frame */
+};
+
+struct vx_dev;
+
+struct vx_dev_ops {
+	void (*lock)(struct vx_dev *dev);
+	void (*unlock)(struct vx_dev *dev);
+	/*
+	 * A queue's kick fd or running state changed (called locked, before
+	 * an old kick fd is closed): re-register it and look at the ring.
+	 */
+	void (*vq_update)(struct vx_dev *dev, unsigned int idx, int old_kick);
+	/* The device stopped or reset (called locked): drop per-port packet state. */
+	void (*reset)(struct vx_dev *dev);
+};
+
+struct vx_dev {
+	/* From the command line. */
+	char name[16];
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint32_t id;		/* port id in the steering map */
+	char path[108];
+	bool client;
+	int listen_fd;		/* server mode */
+	const struct vx_dev_ops *ops;
+	void *owner;
+
+	/* vhost-user state, changed by handlers only. */
+	int sock;
+	uint64_t features;
+	uint64_t protocol_features;
+	uint16_t mtu;		/* NET_SET_MTU, 0 = not set */
+	uint32_t hdr_len;	/* virtio-net header: 12, or 10 for legacy without MRG_RXBUF */
+	bool mrg_rxbuf;
+	struct vx_mem mem;
+	struct vx_dirty_log log;
+	struct vx_vq vq[VX_VQ_MAX];
+
+	/* Data-path state, owned by the worker. */
+	struct vx_backlog_ent backlog[VX_RX_BACKLOG];
+	uint32_t bl_head, bl_len;
+	int kick_reg[VX_VQ_MAX];	/* kick fd registered with the worker's epoll */
+	struct vx_port_stats stats;
+};
+
+/* Features offered to the front-end. */
+uint64_t vx_dev_features(void);
+uint64_t vx_dev_protocol_features(void);
+
+void vx_dev_init(struct vx_dev *dev);
+/*
+ * Handles one received message: validates it, applies it, replies if
+ * required, and closes every fd it did not keep. Returns 0, or -errno when
+ * the connection must be dropped (a malformed message, or a failed request
+ * that needs a reply we cannot give).
+ */
+int vx_dev_handle(struct vx_dev *dev, struct vu_msg *m);
+/* The connection went away: stop every queue and release guest resources. */
+void vx_dev_disconnect(struct vx_dev *dev);
+
+#endif

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Split virtqueues (virtio 1.2, section 2.7), device side. The guest owns
+ * the rings and is never trusted: every descriptor, ring entry and index is
+ * read once into a local copy, every address goes through guest_mem's
+ * checked translation, and every malformed chain marks the queue broken and
+ * signals its error eventfd instead of touching anything else (see
+ * vx_vq_fail).
+ */
+#ifndef VX_VIRTQ_H
+#define VX_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_ring.h>
+
+#include "guest_mem.h"
+
+/* virtio 1.2 2.7: Queue Size is a power of two, at most 32768. */
+#define VX_VQ_MAX_SIZE 32768
+/*
+ * Segments one chain may translate to. Linux's virtio-net uses at most
+ * MAX_SKB_FRAGS + 2 descriptors per packet; larger chains are refused
+ * rather than walked, which bounds the work a single chain can cause.
+ */
+#define VX_CHAIN_MAX_SEGS 64
+
+struct vx_chain {
+	uint16_t head;
+	uint16_t nout;		/* device-readable segments, first */
+	uint16_t nin;		/* device-writable segments, after them */
+	uint32_t out_len;
+	uint32_t in_len;
+	struct vx_seg seg[VX_CHAIN_MAX_SEGS];
+};
+
+struct vx_vq {
+	char name[24];		/* "vm0 vq1", for log lines */
+
+	/* Set by the control thread while the worker is paused. */
+	uint16_t num;
+	uint64_t desc_uva, avail_uva, used_uva, log_gpa;
+	bool log_used;		/* VHOST_VRING_F_LOG: log used-ring writes */
+	bool event_idx;
+	bool enabled;		/* SET_VRING_ENABLE, or implicit without protocol features */
+	bool started;		/* has a kick fd (or polls), not stopped by GET_VRING_BASE */
+	int kick_fd, call_fd, err_fd;
+	const struct vx_mem *mem;
+	struct vx_dirty_log *log;	/* non-NULL while VHOST_F_LOG_ALL is on */
+
+	/* Ring pointers, valid when ready. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	bool ready;
+	bool broken;
+
+	/* Device state; the control thread reads last_avail at GET_VRING_BASE. */
+	uint16_t last_avail;
+	uint16_t avail_seen;	/* avail->idx as last read */
+	uint16_t used_idx;	/* next used entry; published on flush */
+	uint16_t used_pub;	/* used->idx as last published */
+	uint16_t signalled_used;
+	bool signalled_valid;
+
+	uint64_t errors;	/* times the queue was marked broken */
+};
+
+void vx_vq_init(struct vx_vq *vq, const char *name);
+/*
+ * Translates the ring addresses through mem. Returns 0 and sets ready, or
+ * -EFAULT if a ring is not wholly inside one region (the queue then stays
+ * not ready; it is retried when the memory table changes).
+ */
+int vx_vq_map(struct vx_vq *vq);
+/* Closes the eventfds and returns to the just-initialised state. */
+void vx_vq_reset(struct vx_vq *vq);
+/* True if the worker may process this queue. */
+bool vx_vq_active(const struct vx_vq *vq);
+
+/*
+ * Takes the next available chain. Returns 1 with *c filled, 0 if the ring
+ * is empty, or -EIO if the queue is (now) broken.
+ */
+int vx_vq_pop(struct vx_vq *vq, struct vx_chain *c);
+/* Gives the last n popped chains back, unused (e.g. a packet did not fit). */
+void vx_vq_unpop(struct vx_vq *vq, uint16_t n);
+/* Writes one used element; not visible to the guest until vx_vq_flush. */
+void vx_vq_push(struct vx_vq *vq, uint16_t head, uint32_t len);
+/* Marks the first len bytes of c's writable segments dirty (during migration). */
+void vx_vq_log_write(struct vx_vq *vq, const struct vx_chain *c, uint32_t len);
+/* Publishes pushed elements and interrupts the guest if it asked for it. */
+void vx_vq_flush(struct vx_vq *vq);
+
+/*
+ * Kick suppression (virtio 1.2 2.7.7, 2.7.10): while the worker is busy it
+ * asks for no kicks; before sleeping it re-enables them. Returns true if
+ * buffers arrived in the meantime, so the caller must not sleep.
+ */
+void vx_vq_kick_disable(struct vx_vq *vq);
+bool vx_vq_kick_enable(struct vx_vq *vq);
+
+/* Marks the queue broken: counts, logs at debug level, signals err_fd. */
+void vx_vq_fail(struct vx_vq *vq, const char *why);
+
+/* Copies between a chain's segments and a flat buffer, starting `skip` bytes in. */
+uint32_t vx_chain_read(const struct vx_chain *c, uint32_t skip, void *buf, uint32_t len);
+uint32_t vx_chain_write(const struct vx_chain *c, uint32_t skip, const void *buf, uint32_t len);
+
+#endif

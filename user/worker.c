@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net.h"
+#include "worker.h"
+
+/* epoll data: what woke us, packed so that no pointer outlives its object. */
+enum ev_kind {
+	EV_WAKE = 1,
+	EV_XSK,
+	EV_BCAST,
+	EV_KICK,
+};
+
+#define EV(kind, port, idx) (((uint64_t)(kind) << 56) | ((uint64_t)(port) << 16) | (idx))
+#define EV_KIND(d)	    ((unsigned int)((d) >> 56))
+#define EV_PORT(d)	    ((unsigned int)(((d) >> 16) & 0xffff))
+#define EV_IDX(d)	    ((unsigned int)((d) & 0xffff))
+
+/* A ring without a kick fd (VU_VRING_NOFD) is polled this often. */
+#define VX_NOFD_POLL_MS 1
+
+static int ep_add(struct vx_nic *nic, int fd, uint64_t data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data };
+
+	return epoll_ctl(nic->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* ---- the ops control threads call; all with the worker paused ---- */
+
+static _Atomic unsigned int ctl_waiting;
+
+static void nic_dev_lock(struct vx_dev *dev)
+{
+	struct vx_nic *nic = dev->owner;
+
+	ctl_waiting++;
+	pthread_mutex_lock(&nic->lock);
+	ctl_waiting--;
+}
+
+static void nic_dev_unlock(struct vx_dev *dev)
+{
+	struct vx_nic *nic = dev->owner;
+	bool wake = nic->pending;
+
+	nic->pending = false;
+	pthread_mutex_unlock(&nic->lock);
+	if (wake)
+		eventfd_write(nic->wake_fd, 1);
+}
+
+static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)
+{
+	struct vx_nic *nic = dev->owner;
+	int want = dev->vq[idx].kick_fd;
+
+	if (dev->kick_reg[idx] != want) {
+		if (dev->kick_reg[idx] >= 0)
+			epoll_ctl(nic->epfd, EPOLL_CTL_DEL, dev->kick_reg[idx], NULL);
+		dev->kick_reg[idx] = -1;
+		if (want >= 0 && !ep_add(nic, want, EV(EV_KICK, dev->id, idx)))
+			dev->kick_reg[idx] = want;
+	}
+	/* Buffers may already be waiting in a ring that just started. */
+	nic->pending = true;
+}
+
+static void nic_dev_reset(struct vx_dev *dev)
+{
+	vx_net_backlog_drop(dev->owner, dev);
+}
+
+static const struct vx_dev_ops nic_dev_ops = {
+	.lock = nic_dev_lock,
+	.unlock = nic_dev_unlock,
+	.vq_update = nic_vq_update,
+	.reset = nic_dev_reset,
+};
+
+/* ---- the worker ---- */
+
+static void drain_eventfd(int fd)
+{
+	eventfd_t v;
+
+	if (fd >= 0)
+		eventfd_read(fd, &v);
+}
+
+/* A socket that reports an error (the NIC went away) is taken out of epoll. */
+static void ev_error(struct vx_nic *nic, uint64_t d)
+{
+	int fd = EV_KIND(d) == EV_XSK ? vx_xsk_fd(nic->xsk[EV_IDX(d)]) : vx_bcast_fd(nic->bcast);
+
+	epoll_ctl(nic->epfd, EPOLL_CTL_DEL, fd, NULL);
+	nic->link_up = false;
+	pr_err("%s: %s socket reported an error (NIC down or gone); its traffic is dropped\n",
+	       nic->ifname, EV_KIND(d) == EV_XSK ? "AF_XDP" : "broadcast");
+}
+
+static void handle_event(struct vx_nic *nic, const struct epoll_event *ev)
+{
+	uint64_t d = ev->data.u64;
+
+	switch (EV_KIND(d)) {
+	case EV_WAKE:
+		drain_eventfd(nic->wake_fd);
+		break;
+	case EV_KICK:
+		if (EV_PORT(d) < nic->nports && EV_IDX(d) < VX_VQ_MAX)
+			drain_eventfd(nic->ports[EV_PORT(d)]->vq[EV_IDX(d)].kick_fd);
+		break;
+	case EV_XSK:
+	case EV_BCAST:
+		if (ev->events & (EPOLLERR | EPOLLHUP))
+			ev_error(nic, d);
+		break;
+	}
+}
+
+/*
+ * Before sleeping, ask the guest to kick again; if buffers slipped in
+ * meanwhile, go round once more. RX kicks matter only while frames wait
+ * for buffers.
+ */
+static bool rearm_kicks(struct vx_nic *nic, bool *nofd)
+{
+	bool more = false;
+	unsigned int i;
+
+	for (i = 0; i < nic->nports; i++) {
+		struct vx_dev *d = nic->ports[i];
+		struct vx_vq *tx = &d->vq[VX_TX_VQ], *rx = &d->vq[VX_RX_VQ];
+
+		if (vx_vq_active(tx) && tx->kick_fd < 0)
+			*nofd = true;
+		if (vx_vq_active(rx) && rx->kick_fd < 0 && d->bl_len)
+			*nofd = true;
+		if (nic->opts.poll)
+			continue;
+		more |= vx_vq_kick_enable(tx);
+		if (d->bl_len)
+			more |= vx_vq_kick_enable(rx);
+	}
+	return more;
+}
+
+/* One bounded pass over everything this worker serves; true if work remains. */
+static bool worker_pass(struct vx_nic *nic, bool *nofd)
+{
+	bool more = false;
+	unsigned int i;
+
+	nic->stats.wakeups++;
+	for (i = 0; i < nic->nports; i++) {
+		vx_vq_kick_disable(&nic->ports[i]->vq[VX_TX_VQ]);
+		more |= vx_net_tx(nic, nic->ports[i]);
+	}
+	if (nic->xsk[0])
+		vx_xsk_tx_flush(nic->xsk[0]);
+	for (i = 0; i < nic->nq; i++)
+		more |= vx_net_rx_xsk(nic, i);
+	more |= vx_net_rx_bcast(nic);
+	for (i = 0; i < nic->nports; i++) {
+		vx_net_backlog_drain(nic, nic->ports[i]);
+		vx_vq_flush(&nic->ports[i]->vq[VX_RX_VQ]);
+	}
+	if (nic->xsk[0])
+		vx_xsk_tx_flush(nic->xsk[0]);
+	if (!more)
+		more = rearm_kicks(nic, nofd);
+	return more;
+}
+
+static void *worker_main(void *arg)
+{
+	struct vx_nic *nic = arg;
+	struct epoll_event ev[32];
+	bool more = true, nofd = false;
+	int n, i, timeout;
+
+	for (;;) {
+		timeout = (more || nic->opts.poll) ? 0 : nofd ? VX_NOFD_POLL_MS : -1;
+		n = epoll_wait(nic->epfd, ev, 32, timeout);
+		pthread_mutex_lock(&nic->lock);
+		if (nic->stop) {
+			pthread_mutex_unlock(&nic->lock);
+			break;
+		}
+		for (i = 0; i < n; i++)
+			handle_event(nic, &ev[i]);
+		nofd = false;
+		more = worker_pass(nic, &nofd);
+		pthread_mutex_unlock(&nic->lock);
+		/* Mutexes are not fair: let a waiting control thread in. */
+		while (ctl_waiting)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/* ---- set-up and tear-down ---- */
+
+static int nic_read_mtu(const char *ifname, uint32_t *mtu, bool *up)
+{
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		err = -errno;
+	else
+		*mtu = (uint32_t)ifr.ifr_mtu;
+	if (!err && ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	else if (!err)
+		*up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	close(fd);
+	return err;
+}
+
+static int nic_open_sockets(struct vx_nic *nic)
+{
+	struct vx_xsk_opts xo = { .zc = nic->opts.zc, .skb_mode = nic->opts.skb_mode };
+	unsigned int q;
+	int err;
+
+	for (q = 0; q < nic->nq; q++) {
+		err = vx_xsk_open(&nic->xsk[q], nic->ifname, q, &xo);
+		if (err)
+			return err;
+		err = vx_steer_set_xsk(nic->steer, q, vx_xsk_fd(nic->xsk[q]));
+		if (!err)
+			err = ep_add(nic, vx_xsk_fd(nic->xsk[q]), EV(EV_XSK, 0, q));
+		if (err)
+			return err;
+		pr_info("%s q%u: AF_XDP socket bound in %s mode\n", nic->ifname, q,
+			vx_xsk_zerocopy(nic->xsk[q]) ? "zero-copy" : "copy");
+	}
+	err = vx_bcast_open(&nic->bcast, nic->ifindex);
+	if (!err)
+		err = ep_add(nic, vx_bcast_fd(nic->bcast), EV(EV_BCAST, 0, 0));
+	return err;
+}
+
+int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts *opts)
+{
+	bool up = false;
+	uint32_t nq;
+	int err;
+
+	memset(nic, 0, sizeof(*nic));
+	nic->epfd = nic->wake_fd = -1;
+	snprintf(nic->ifname, sizeof(nic->ifname), "%s", ifname);
+	nic->opts = *opts;
+	nic->ifindex = (int)if_nametoindex(ifname);
+	if (!nic->ifindex)
+		return -ENODEV;
+	err = nic_read_mtu(ifname, &nic->mtu, &up);
+	if (err)
+		return err;
+	nic->link_up = up;
+	nq = vx_xsk_nic_queues(ifname);
+	nic->nq = nq ? (nq < VX_MAX_QUEUES ? nq : VX_MAX_QUEUES) : 1;
+	pthread_mutex_init(&nic->lock, NULL);
+	nic->epfd = epoll_create1(EPOLL_CLOEXEC);
+	nic->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (nic->epfd < 0 || nic->wake_fd < 0)
+		return -errno;
+	err = ep_add(nic, nic->wake_fd, EV(EV_WAKE, 0, 0));
+	if (err)
+		return err;
+	err = vx_steer_attach(&nic->steer, nic->ifindex, opts->skb_mode);
+	if (err)
+		return err;
+	pr_info("%s: steering program attached (%s mode), %u queue%s, MTU %u\n", ifname,
+		vx_steer_mode(nic->steer), nic->nq, nic->nq == 1 ? "" : "s", nic->mtu);
+	return nic_open_sockets(nic);
+}
+
+int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
+{
+	int err;
+
+	if (nic->nports >= VX_MAX_PORTS)
+		return -ENOSPC;
+	dev->id = nic->nports;
+	dev->owner = nic;
+	dev->ops = &nic_dev_ops;
+	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
+	if (err)
+		return err;
+	nic->ports[nic->nports++] = dev;
+	return 0;
+}
+
+int vx_nic_start(struct vx_nic *nic)
+{
+	int err = pthread_create(&nic->thread, NULL, worker_main, nic);
+
+	if (err)
+		return -err;
+	nic->running = true;
+	return 0;
+}
+
+/* Order matters: detach XDP before closing the sockets it redirects to. */
+void vx_nic_close(struct vx_nic *nic)
+{
+	unsigned int q;
+
+	if (nic->running) {
+		pthread_mutex_lock(&nic->lock);
+		nic->stop = true;
+		pthread_mutex_unlock(&nic->lock);
+		eventfd_write(nic->wake_fd, 1);
+		pthread_join(nic->thread, NULL);
+		nic->running = false;
+	}
+	vx_steer_detach(nic->steer);
+	nic->steer = NULL;
+	for (q = 0; q < VX_MAX_QUEUES; q++) {
+		vx_xsk_close(nic->xsk[q]);
+		nic->xsk[q] = NULL;
+	}
+	vx_bcast_close(nic->bcast);
+	nic->bcast = NULL;
+	if (nic->epfd >= 0)
+		close(nic->epfd);
+	if (nic->wake_fd >= 0)
+		close(nic->wake_fd);
+	nic->epfd = nic->wake_fd = -1;
+}
+
+void vx_nic_refresh(struct vx_nic *nic)
+{
+	uint32_t mtu = nic->mtu;
+	bool up = false;
+	int err = nic_read_mtu(nic->ifname, &mtu, &up);
+
+	if (err == -ENODEV && nic->link_up)
+		pr_err("%s: NIC has disappeared; guest traffic to the wire is dropped\n",
+		       nic->ifname);
+	if (!err && up != nic->link_up)
+		pr_info("%s: link %s\n", nic->ifname, up ? "up" : "down");
+	if (!err && mtu != nic->mtu)
+		pr_info("%s: MTU changed to %u\n", nic->ifname, mtu);
+	nic->mtu = mtu;
+	nic->link_up = !err && up;
+}
+
+void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
+{
+	struct vx_steer_stats ss, glob = { 0 };
+	unsigned int i;
+
+	vx_nic_stats_print(f, "nic", &nic->stats);
+	if (nic->steer)
+		vx_steer_stats(nic->steer, VX_STEER_GLOBAL, &glob);
+	fprintf(f, "nic steer_pass_multicast %llu\nnic steer_pass_host %llu\n"
+		   "nic steer_pass_unparsed %llu\n",
+		(unsigned long long)glob.cnt[VX_CNT_PASS_MULTICAST],
+		(unsigned long long)glob.cnt[VX_CNT_PASS_HOST],
+		(unsigned long long)glob.cnt[VX_CNT_PASS_UNPARSED]);
+	for (i = 0; i < nic->nports; i++) {
+		struct vx_dev *d = nic->ports[i];
+
+		memset(&ss, 0, sizeof(ss));
+		if (nic->steer)
+			vx_steer_stats(nic->steer, d->id, &ss);
+		d->stats.queue_broken = d->vq[VX_RX_VQ].errors + d->vq[VX_TX_VQ].errors;
+		vx_port_stats_print(f, d->name, &d->stats);
+		fprintf(f, "%s steer_redirect %llu\n%s steer_drop_no_socket %llu\n", d->name,
+			(unsigned long long)ss.cnt[VX_CNT_REDIRECT], d->name,
+			(unsigned long long)ss.cnt[VX_CNT_DROP_NO_SOCKET]);
+	}
+}

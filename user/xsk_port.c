@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One AF_XDP socket on one (NIC, queue), with its own UMEM.
+ *
+ * Frame ownership: every UMEM frame is at any time in exactly one of
+ *   - the pool (a LIFO stack of free frame base addresses),
+ *   - the caller's hands (from vx_xsk_frame_alloc() or vx_xsk_rx(), until
+ *     vx_xsk_frame_free() or vx_xsk_tx()),
+ *   - lent to the kernel: fill ring -> RX ring, or TX ring -> completion ring.
+ * We count what is lent in each direction, so that
+ *   pool + held + lent_rx + lent_tx == nframes
+ * and the fill ring is never refilled beyond what the RX ring can hold: with
+ * lent_rx <= rx ring size the RX ring cannot overflow, so the kernel never has
+ * to park a frame outside the rings (and the pool never runs dry for TX just
+ * because RX took everything).
+ *
+ * Frame layout (aligned chunks, frame_size a power of two): the kernel writes
+ * received packets XDP_PACKET_HEADROOM bytes into the frame and the RX
+ * descriptor's address already includes that offset. TX data starts at the
+ * address the caller passes to vx_xsk_tx(): frames from vx_xsk_frame_alloc()
+ * are written at their base, a received frame can be sent back as is. Either
+ * way the packet may not exceed vx_xsk_frame_size() bytes.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <linux/sockios.h>
+#include <xdp/xsk.h>
+
+#include "log.h"
+#include "xsk_port.h"
+
+#define VX_XSK_DEF_NFRAMES	4096
+#define VX_XSK_MIN_NFRAMES	64
+/* Half a page: 1792 usable bytes after XDP_PACKET_HEADROOM, enough for 1514-byte frames. */
+#define VX_XSK_DEF_FRAME_SIZE	2048
+/*
+ * A closed socket releases its queue from a workqueue (xp_release_deferred in
+ * net/xdp/xsk_buff_pool.c), so a queue freed a moment ago (a restart, a
+ * reopen) can still read EBUSY: retry for up to BUSY_TRIES * BUSY_WAIT_US.
+ */
+#define VX_XSK_BUSY_TRIES	100
+#define VX_XSK_BUSY_WAIT_US	10000
+/* Ring sizes: half the frames each, at most 2048 (plenty for a 64-packet batch loop). */
+#define VX_XSK_MAX_RING		2048
+/* Refill the fill ring only in batches this big, unless it runs nearly empty. */
+#define VX_XSK_FILL_BATCH	64
+/*
+ * In copy mode one sendto() transmits at most 32 descriptors (TX_BATCH_SIZE in
+ * net/xdp/xsk.c) and returns EAGAIN when more are queued; kick again, but a
+ * bounded number of times per flush.
+ */
+#define VX_XSK_COPY_TX_BATCH	32
+#define VX_XSK_MAX_KICKS	(VX_XSK_MAX_RING / VX_XSK_COPY_TX_BATCH)
+
+struct vx_xsk {
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	struct xsk_umem *umem;
+	struct xsk_socket *sock;
+	void *area;
+	size_t area_len;
+	uint64_t *pool;		/* free frame base addresses, LIFO */
+	uint32_t pool_n;
+	uint32_t nframes;
+	uint32_t frame_size;
+	uint32_t ring_size;	/* fill, comp, rx and tx alike */
+	uint32_t lent_rx;	/* in fill ring, kernel or RX ring */
+	uint32_t lent_tx;	/* in TX ring (queued or submitted), kernel or completion ring */
+	uint32_t tx_queued;	/* reserved TX slots not yet submitted */
+	bool zc;
+	uint32_t queue;
+	char ifname[IF_NAMESIZE];
+};
+
+static uint32_t vx_xsk_prod_used(const struct xsk_ring_prod *r)
+{
+	return *r->producer - __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
+}
+
+static uint32_t vx_xsk_cons_used(const struct xsk_ring_cons *r)
+{
+	return __atomic_load_n(r->producer, __ATOMIC_ACQUIRE) - *r->consumer;
+}
+
+static void vx_xsk_pool_push(struct vx_xsk *x, uint64_t addr)
+{
+	/* A full pool means a double free; dropping it keeps the stack sane. */
+	if (x->pool_n < x->nframes)
+		x->pool[x->pool_n++] = addr & ~(uint64_t)(x->frame_size - 1);
+}
+
+/* Number of queues an AF_XDP socket can bind to, or 0 if the driver does not say. */
+uint32_t vx_xsk_nic_queues(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = {};
+	uint32_t n = 0;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	ifr.ifr_data = (void *)&ch;
+	/* bind() needs qid below both real_num_rx_queues and real_num_tx_queues. */
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		n = ch.combined_count + (ch.rx_count < ch.tx_count ? ch.rx_count : ch.tx_count);
+	close(fd);
+	return n;
+}
+
+static int vx_xsk_check_args(struct vx_xsk *x, const char *ifname, uint32_t queue)
+{
+	uint32_t nq;
+
+	if (!if_nametoindex(ifname)) {
+		pr_err("%s q%u: no such interface\n", ifname, queue);
+		return -ENODEV;
+	}
+	nq = vx_xsk_nic_queues(ifname);
+	if (nq && queue >= nq) {
+		pr_err("%s q%u: the interface has only %u queue%s\n", ifname, queue, nq,
+		       nq == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	if (x->nframes < VX_XSK_MIN_NFRAMES || (x->nframes & (x->nframes - 1))) {
+		pr_err("%s q%u: frame count %u is not a power of two >= %u\n", ifname, queue,
+		       x->nframes, VX_XSK_MIN_NFRAMES);
+		return -EINVAL;
+	}
+	if (x->frame_size < 2048 || x->frame_size > 4096 ||
+	    (x->frame_size & (x->frame_size - 1))) {
+		pr_err("%s q%u: frame size %u is not 2048 or 4096\n", ifname, queue,
+		       x->frame_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vx_xsk_umem_create(struct vx_xsk *x)
+{
+	struct xsk_umem_config cfg = {
+		.fill_size = x->ring_size,
+		.comp_size = x->ring_size,
+		.frame_size = x->frame_size,
+		.frame_headroom = 0,
+		.flags = 0,
+	};
+
+	return xsk_umem__create(&x->umem, x->area, x->area_len, &x->fill, &x->comp, &cfg);
+}
+
+/* One attempt to bind; on failure the socket and the UMEM registration are gone. */
+static int vx_xsk_bind_once(struct vx_xsk *x, const struct vx_xsk_opts *opts, bool zc)
+{
+	struct xsk_socket_config cfg = {
+		.rx_size = x->ring_size,
+		.tx_size = x->ring_size,
+		.bind_flags = XDP_USE_NEED_WAKEUP | (zc ? XDP_ZEROCOPY : XDP_COPY),
+	};
+	int err;
+
+	if (!opts->load_default_prog)
+		cfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+	if (opts->skb_mode)
+		cfg.xdp_flags = XDP_FLAGS_SKB_MODE;
+
+	err = vx_xsk_umem_create(x);
+	if (err)
+		return err;
+	err = xsk_socket__create(&x->sock, x->ifname, x->queue, x->umem, &x->rx, &x->tx, &cfg);
+	if (err) {
+		/*
+		 * A UMEM whose first bind failed is not reusable through
+		 * libxdp (its rings were set up on the failed socket), so
+		 * start over with a fresh one.
+		 */
+		x->sock = NULL;
+		xsk_umem__delete(x->umem);
+		x->umem = NULL;
+	}
+	return err;
+}
+
+static int vx_xsk_bind(struct vx_xsk *x, const struct vx_xsk_opts *opts, bool zc)
+{
+	int err, tries = 0;
+
+	while ((err = vx_xsk_bind_once(x, opts, zc)) == -EBUSY && ++tries < VX_XSK_BUSY_TRIES)
+		usleep(VX_XSK_BUSY_WAIT_US);
+	if (err == -EBUSY)
+		pr_err("%s q%u: queue in use by another AF_XDP socket\n", x->ifname, x->queue);
+	return err;
+}
+
+static bool vx_xsk_bound_zc(const struct vx_xsk *x)
+{
+	struct xdp_options o = {};
+	socklen_t len = sizeof(o);
+
+	if (getsockopt(xsk_socket__fd(x->sock), SOL_XDP, XDP_OPTIONS, &o, &len))
+		return false;
+	return o.flags & XDP_OPTIONS_ZEROCOPY;
+}
+
+static int vx_xsk_socket_open(struct vx_xsk *x, const struct vx_xsk_opts *opts)
+{
+	int err;
+
+	if (opts->zc == VX_XSK_ZC_OFF || (opts->zc == VX_XSK_ZC_AUTO && opts->skb_mode))
+		goto copy;
+
+	err = vx_xsk_bind(x, opts, true);
+	if (!err || err == -EBUSY)
+		return err;
+	if (opts->zc == VX_XSK_ZC_ON) {
+		pr_err("%s q%u: zero-copy requested but bind failed: %s\n", x->ifname, x->queue,
+		       strerror(-err));
+		return err;
+	}
+	pr_info("%s q%u: zero-copy not supported (%s), using copy mode\n", x->ifname, x->queue,
+		strerror(-err));
+copy:
+	err = vx_xsk_bind(x, opts, false);
+	if (err && err != -EBUSY)
+		pr_err("%s q%u: AF_XDP bind failed: %s%s\n", x->ifname, x->queue, strerror(-err),
+		       err == -EINVAL ? " (queue beyond the NIC's queues?)" : "");
+	return err;
+}
+
+/* Lends free frames to the kernel for RX, in batches, never more than the RX ring holds. */
+static void vx_xsk_refill(struct vx_xsk *x)
+{
+	uint32_t want = x->ring_size - x->lent_rx, idx, i;
+
+	if (want > x->pool_n)
+		want = x->pool_n;
+	if (!want || (want < VX_XSK_FILL_BATCH && x->lent_rx >= VX_XSK_FILL_BATCH))
+		return;
+	/* Cannot fail: the fill ring holds at most lent_rx entries. */
+	if (xsk_ring_prod__reserve(&x->fill, want, &idx) != want)
+		return;
+	for (i = 0; i < want; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = x->pool[--x->pool_n];
+	xsk_ring_prod__submit(&x->fill, want);
+	x->lent_rx += want;
+}
+
+static void vx_xsk_wake_rx(struct vx_xsk *x)
+{
+	if (xsk_ring_prod__needs_wakeup(&x->fill))
+		recvfrom(xsk_socket__fd(x->sock), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+int vx_xsk_open(struct vx_xsk **out, const char *ifname, uint32_t queue,
+		const struct vx_xsk_opts *opts)
+{
+	struct vx_xsk_opts def = {};
+	struct vx_xsk *x;
+	uint32_t i;
+	int err;
+
+	*out = NULL;
+	if (!opts)
+		opts = &def;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	strncpy(x->ifname, ifname, sizeof(x->ifname) - 1);
+	x->queue = queue;
+	x->nframes = opts->nframes ? opts->nframes : VX_XSK_DEF_NFRAMES;
+	x->frame_size = opts->frame_size ? opts->frame_size : VX_XSK_DEF_FRAME_SIZE;
+	x->ring_size = x->nframes / 2 < VX_XSK_MAX_RING ? x->nframes / 2 : VX_XSK_MAX_RING;
+	err = vx_xsk_check_args(x, ifname, queue);
+	if (err)
+		goto end_free;
+
+	err = -ENOMEM;
+	x->pool = calloc(x->nframes, sizeof(*x->pool));
+	if (!x->pool) {
+		pr_err("%s q%u: cannot allocate the frame pool\n", ifname, queue);
+		goto end_free;
+	}
+	x->area_len = (size_t)x->nframes * x->frame_size;
+	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		       0);
+	if (x->area == MAP_FAILED) {
+		err = -errno;
+		pr_err("%s q%u: cannot map %zu bytes of UMEM: %s\n", ifname, queue, x->area_len,
+		       strerror(errno));
+		goto end_free_pool;
+	}
+
+	err = vx_xsk_socket_open(x, opts);
+	if (err)
+		goto end_unmap;
+	x->zc = vx_xsk_bound_zc(x);
+
+	/* Highest address on top is irrelevant; any order works for a LIFO. */
+	for (i = 0; i < x->nframes; i++)
+		x->pool[i] = (uint64_t)(x->nframes - 1 - i) * x->frame_size;
+	x->pool_n = x->nframes;
+	vx_xsk_refill(x);
+	vx_xsk_wake_rx(x);
+
+	pr_debug("%s q%u: AF_XDP socket fd %d, %u frames of %u bytes, %s mode\n", ifname, queue,
+		 vx_xsk_fd(x), x->nframes, x->frame_size, x->zc ? "zero-copy" : "copy");
+	*out = x;
+	return 0;
+
+end_unmap:
+	munmap(x->area, x->area_len);
+end_free_pool:
+	free(x->pool);
+end_free:
+	free(x);
+	return err;
+}
+
+void vx_xsk_close(struct vx_xsk *x)
+{
+	if (!x)
+		return;
+	xsk_socket__delete(x->sock);
+	xsk_umem__delete(x->umem);
+	munmap(x->area, x->area_len);
+	free(x->pool);
+	free(x);
+}
+
+int vx_xsk_fd(const struct vx_xsk *x)
+{
+	return xsk_socket__fd(x->sock);
+}
+
+bool vx_xsk_zerocopy(const struct vx_xsk *x)
+{
+	return x->zc;
+}
+
+uint32_t vx_xsk_frame_size(const struct vx_xsk *x)
+{
+	return x->frame_size - XDP_PACKET_HEADROOM;
+}
+
+void *vx_xsk_data(struct vx_xsk *x, uint64_t addr)
+{
+	return xsk_umem__get_data(x->area, addr);
+}
+
+bool vx_xsk_frame_alloc(struct vx_xsk *x, uint64_t *addr)
+{
+	if (!x->pool_n)
+		return false;
+	*addr = x->pool[--x->pool_n];
+	return true;
+}
+
+void vx_xsk_frame_free(struct vx_xsk *x, uint64_t addr)
+{
+	vx_xsk_pool_push(x, addr);
+}
+
+unsigned vx_xsk_complete(struct vx_xsk *x)
+{
+	uint32_t idx, n, i;
+
+	n = xsk_ring_cons__peek(&x->comp, x->ring_size, &idx);
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		vx_xsk_pool_push(x, *xsk_ring_cons__comp_addr(&x->comp, idx + i));
+	xsk_ring_cons__release(&x->comp, n);
+	x->lent_tx -= n;
+	return n;
+}
+
+unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max)
+{
+	const struct xdp_desc *d;
+	uint32_t idx, n, i;
+
+	vx_xsk_complete(x);
+	n = xsk_ring_cons__peek(&x->rx, max, &idx);
+	for (i = 0; i < n; i++) {
+		d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
+		descs[i].addr = d->addr;
+		descs[i].len = d->len;
+	}
+	if (n) {
+		xsk_ring_cons__release(&x->rx, n);
+		x->lent_rx -= n;
+	}
+	vx_xsk_refill(x);
+	vx_xsk_wake_rx(x);
+	return n;
+}
+
+bool vx_xsk_tx(struct vx_xsk *x, uint64_t addr, uint32_t len)
+{
+	struct xdp_desc *d;
+	uint32_t idx;
+
+	if (xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1)
+		return false;
+	d = xsk_ring_prod__tx_desc(&x->tx, idx);
+	d->addr = addr;
+	d->len = len;
+	d->options = 0;
+	x->tx_queued++;
+	x->lent_tx++;
+	return true;
+}
+
+void vx_xsk_tx_flush(struct vx_xsk *x)
+{
+	int kicks = 0;
+
+	if (x->tx_queued) {
+		xsk_ring_prod__submit(&x->tx, x->tx_queued);
+		x->tx_queued = 0;
+	}
+	/*
+	 * Kick while frames wait in the TX ring. EAGAIN means the kernel
+	 * stopped at its copy-mode batch limit or found the completion ring
+	 * full: reap and kick again. Other errors (ENOBUFS, EBUSY, ENETDOWN)
+	 * leave the frames queued for the next flush.
+	 */
+	while (vx_xsk_prod_used(&x->tx) && xsk_ring_prod__needs_wakeup(&x->tx) &&
+	       kicks++ < VX_XSK_MAX_KICKS) {
+		if (sendto(vx_xsk_fd(x), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 || errno != EAGAIN)
+			break;
+		vx_xsk_complete(x);
+	}
+	vx_xsk_complete(x);
+}
+
+uint32_t vx_xsk_pool_free(const struct vx_xsk *x)
+{
+	return x->pool_n;
+}
+
+void vx_xsk_debug_frames(const struct vx_xsk *x, uint32_t *lent, uint32_t *in_rings)
+{
+	*lent = x->lent_rx + x->lent_tx;
+	*in_rings = vx_xsk_prod_used(&x->fill) + vx_xsk_cons_used(&x->rx) +
+		    vx_xsk_prod_used(&x->tx) + x->tx_queued + vx_xsk_cons_used(&x->comp);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One AF_XDP socket on one NIC queue, with its own UMEM and frame pool,
+ * built on libxdp's xsk API. Single-threaded: the owning worker is the only
+ * caller after open.
+ */
+#ifndef VX_XSK_PORT_H
+#define VX_XSK_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vx_xsk;
+
+enum vx_xsk_zc {
+	VX_XSK_ZC_AUTO = 0,	/* try zero-copy, fall back to copy mode */
+	VX_XSK_ZC_OFF,		/* copy mode only */
+	VX_XSK_ZC_ON,		/* zero-copy or fail */
+};
+
+struct vx_xsk_opts {
+	uint32_t nframes;	/* UMEM frames, power of two; 0 = default 4096 */
+	uint32_t frame_size;	/* 0 = default 2048; 2048 or 4096 */
+	enum vx_xsk_zc zc;
+	bool skb_mode;		/* bind as XDP_SKB program mode (generic XDP) */
+	bool load_default_prog;	/* tests only: let libxdp load its own redirect program */
+};
+
+struct vx_xsk_desc {
+	uint64_t addr;		/* UMEM address of the frame data */
+	uint32_t len;
+};
+
+/* Queues an AF_XDP socket can bind to on ifname (ethtool channels), 0 if unknown. */
+uint32_t vx_xsk_nic_queues(const char *ifname);
+
+int vx_xsk_open(struct vx_xsk **out, const char *ifname, uint32_t queue,
+		const struct vx_xsk_opts *opts);
+void vx_xsk_close(struct vx_xsk *x);	/* NULL allowed */
+int vx_xsk_fd(const struct vx_xsk *x);
+bool vx_xsk_zerocopy(const struct vx_xsk *x);
+uint32_t vx_xsk_frame_size(const struct vx_xsk *x);	/* usable bytes per frame */
+void *vx_xsk_data(struct vx_xsk *x, uint64_t addr);
+
+/* Frame pool (frames neither in a ring nor held by the caller). */
+bool vx_xsk_frame_alloc(struct vx_xsk *x, uint64_t *addr);
+void vx_xsk_frame_free(struct vx_xsk *x, uint64_t addr);
+
+/*
+ * RX: takes up to max received frames. The caller owns them until it passes
+ * each back with vx_xsk_frame_free() (or keeps them, e.g. in a backlog).
+ * Also refills the fill ring from the pool and wakes the kernel when
+ * need_wakeup says so.
+ */
+unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max);
+
+/*
+ * TX: queues one owned frame; false if the TX ring is full (the caller
+ * keeps the frame). vx_xsk_tx_flush submits what was queued and kicks the
+ * kernel once if needed. Completed frames return to the pool on the next
+ * vx_xsk_rx/vx_xsk_tx_flush/vx_xsk_complete.
+ */
+bool vx_xsk_tx(struct vx_xsk *x, uint64_t addr, uint32_t len);
+void vx_xsk_tx_flush(struct vx_xsk *x);
+unsigned vx_xsk_complete(struct vx_xsk *x);
+
+/* Free frames in the pool (for backlog accounting and tests). */
+uint32_t vx_xsk_pool_free(const struct vx_xsk *x);
+
+/*
+ * Debug/tests: frames lent to the kernel by our own count (*lent) and as the
+ * fill, RX, TX and completion rings' indices show (*in_rings; equal to *lent
+ * whenever the kernel is idle). pool + lent + held by the caller == nframes.
+ */
+void vx_xsk_debug_frames(const struct vx_xsk *x, uint32_t *lent, uint32_t *in_rings);
+
+#endif
