@@ -28,6 +28,7 @@ all:
 include bpf/Build.mk
 include user/Build.mk
 include tests/Build.mk
+include tools/Build.mk
 
 help:
 	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"

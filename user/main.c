@@ -21,7 +21,7 @@
 #include "vu_conn.h"
 #include "worker.h"
 
-static struct vx_nic vx_nic;
+static struct vx_nic vx_nic = { .epfd = -1, .wake_fd = -1 };
 static struct vx_dev *vx_ports[VX_MAX_PORTS];
 
 /* libxdp keeps its state in bpffs; mount it if the system has not. */
@@ -87,14 +87,24 @@ static int ports_create(const struct vx_cfg *cfg)
 		d->vlan = pc->vlan;
 		d->client = pc->client;
 		vx_dev_init(d);
-		err = vx_nic_add_port(&vx_nic, d);
-		if (err) {
-			pr_err("%s: cannot add port: %s\n", d->name, strerror(-err));
-			return err;
-		}
 		err = vx_conn_prepare(d);
 		if (err) {
 			pr_err("%s: socket %s: %s\n", d->name, d->path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int ports_attach(const struct vx_cfg *cfg)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < cfg->nports; i++) {
+		err = vx_nic_add_port(&vx_nic, vx_ports[i]);
+		if (err) {
+			pr_err("%s: cannot add port: %s\n", vx_ports[i]->name, strerror(-err));
 			return err;
 		}
 	}
@@ -158,12 +168,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	opts = (struct vx_nic_opts){ .poll = cfg.poll, .skb_mode = cfg.skb_mode, .zc = cfg.zc };
+	/* Sockets first: a bad path is reported before anything touches the NIC. */
+	if (ports_create(&cfg))
+		goto out;
 	e = vx_nic_open(&vx_nic, cfg.nic, &opts);
 	if (e) {
 		pr_err("%s: %s\n", cfg.nic, strerror(-e));
 		goto out;
 	}
-	if (ports_create(&cfg))
+	if (ports_attach(&cfg))
 		goto out;
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	e = stop_fd < 0 ? -errno : vx_nic_start(&vx_nic);
