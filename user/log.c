@@ -44,8 +44,12 @@ void vx_log(enum vx_log_level level, const char *fmt, ...)
 
 static int vx_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* One level lower than ours: libbpf warnings are our info, and so on. */
-	enum vx_log_level l = level == LIBBPF_WARN ? VX_LOG_INFO : VX_LOG_DEBUG;
+	/*
+	 * Debug only: libxdp probes for its dispatcher and libbpf warns when
+	 * the probe fails, which is expected on kernels without freplace. Real
+	 * failures come back as errors that the caller reports.
+	 */
+	enum vx_log_level l = VX_LOG_DEBUG;
 
 	vx_vlog(l, fmt, ap);
 	return 0;

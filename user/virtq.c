@@ -63,8 +63,18 @@ int vx_vq_map(struct vx_vq *vq)
 	/* Alignment the spec requires (2.7: 16, 2 and 4); unaligned rings are a broken driver. */
 	if (((uintptr_t)vq->desc & 15) || ((uintptr_t)vq->avail & 1) || ((uintptr_t)vq->used & 3))
 		return -EFAULT;
-	/* The used index lives in guest memory; continue from where it stands. */
+	/*
+	 * The used index lives in guest memory; continue from where it stands.
+	 * This back-end completes chains in order, so every chain before
+	 * used->idx was consumed: a front-end that reconnects to running rings
+	 * (DPDK's virtio-user sends base 0) gets its position from the ring.
+	 */
 	vq->used_idx = vq->used_pub = READ_ONCE16(vq->used->idx);
+	if (vq->last_avail != vq->used_idx) {
+		pr_info("%s: ring base %u does not match used index %u; resuming at %u\n",
+			vq->name, vq->last_avail, vq->used_idx, vq->used_idx);
+		vq->last_avail = vq->avail_seen = vq->used_idx;
+	}
 	vq->signalled_valid = false;
 	vq->ready = true;
 	return 0;

@@ -53,7 +53,7 @@ vx_bpffs() {
 }
 
 # Builds the two namespaces and the veth "NIC". Checksum offload is off on
-# both ends (see docs/machine-notes.md: CHECKSUM_PARTIAL frames otherwise).
+# both ends (see docs/machine-notes.md and shared machine.md: CHECKSUM_PARTIAL frames otherwise).
 vx_ns_setup() {
 	vx_bpffs
 	ip netns add "$VX_HNS" || return 1
@@ -70,9 +70,11 @@ vx_ns_setup() {
 }
 
 # Starts vhost-xdpd in the host namespace: vx_daemon_start <args...>
-# Sets VX_DAEMON_PID; stderr goes to $VX_TMP/daemon.log.
+# Sets VX_DAEMON_PID; stderr goes to $VX_TMP/daemon.log. nsenter rather than
+# `ip netns exec`, which would give the daemon a private /sys without the
+# host's bpffs, hiding anything libxdp pins from checks and --cleanup.
 vx_daemon_start() {
-	ip netns exec "$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+	nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
 		--stats-file "$VX_TMP/stats" "$@" 2>>"$VX_TMP/daemon.log" &
 	VX_DAEMON_PID=$!
 }

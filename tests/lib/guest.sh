@@ -1,0 +1,286 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers that boot real Linux guests (Debian's 6.1 kernel, busybox
+# initramfs from tools/mk-guest-initramfs.sh) under QEMU on a vhost-user
+# back-end. Source tests/lib/ns.sh first. See docs/guest-harness.md.
+#
+#   VX_BACKEND=vhost-xdpd (default) | dpdk   back-end vx_backend_start runs
+#   VX_SOCK_MODE=server (default) | client   who creates the vhost-user socket:
+#       server: the back-end listens, QEMU connects (and reconnects, 1 s)
+#       client: QEMU listens (server=on,wait=off), the back-end connects
+#
+# Every guest, back-end and hugepage setting made here is undone by
+# vx_guest_teardown (call it before vx_ns_teardown).
+
+VX_BACKEND=${VX_BACKEND:-vhost-xdpd}
+VX_SOCK_MODE=${VX_SOCK_MODE:-server}
+VX_QEMU=${VX_QEMU:-qemu-system-x86_64}
+VX_GUEST_MEM=${VX_GUEST_MEM:-512}
+VX_GUEST_KERNEL=${VX_GUEST_KERNEL:-$(ls /boot/vmlinuz-6.1.*-amd64 2>/dev/null | sort -V | tail -n1)}
+VX_GUEST_INITRD=${VX_GUEST_INITRD:-$VX_BUILD/guest/initramfs.cpio.gz}
+VX_GUEST_APPEND=${VX_GUEST_APPEND:-quiet}
+declare -gA VX_GUEST_PID=()
+VX_PMD_PID=
+VX_PMD_FD=
+_vx_huge_saved=
+_vx_huge_mounted=
+
+# Builds the base initramfs if needed and checks that a guest can boot.
+vx_guest_prepare() {
+	[ -n "$VX_GUEST_KERNEL" ] || { vx_diag "no /boot/vmlinuz-6.1.*-amd64"; return 1; }
+	command -v "$VX_QEMU" >/dev/null || { vx_diag "no $VX_QEMU"; return 1; }
+	"$VX_ROOT/tools/mk-guest-initramfs.sh" "$VX_GUEST_INITRD" >&2
+}
+
+# The guest's initrd: the base image, zero padding to a 4-byte boundary
+# (the kernel only looks for an uncompressed archive there) and a small
+# gzipped cpio that holds the test script as /test.sh.
+_vx_guest_initrd() { # <script> <out>
+	local stage
+	stage=$(mktemp -d "$VX_TMP/initrd.XXXXXX") || return 1
+	cp "$1" "$stage/test.sh" && chmod 755 "$stage/test.sh" || return 1
+	cp "$VX_GUEST_INITRD" "$2" || return 1
+	local size
+	size=$(stat -c %s "$2")
+	head -c $(((4 - size % 4) % 4)) /dev/zero >>"$2"
+	(cd "$stage" && echo test.sh | cpio --quiet -o -H newc -R 0:0 | gzip -n) >>"$2"
+	rm -rf "$stage"
+}
+
+# vx_guest_start <name> <socket> <mac> <ip/prefix> <script> [server|client]
+# Boots a guest in the background; its serial console goes to
+# $VX_TMP/<name>.log. The last argument is the back-end's socket mode
+# (default $VX_SOCK_MODE). In client mode QEMU's netdev setup blocks until
+# the back-end connects, so the console stays empty until then.
+vx_guest_start() {
+	local name=$1 sock=$2 mac=$3 ip=$4 script=$5 mode=${6:-$VX_SOCK_MODE}
+	local log=$VX_TMP/$name.log initrd=$VX_TMP/$name.initrd chr
+
+	_vx_guest_initrd "$script" "$initrd" || return 1
+	case "$mode" in
+	server) chr="socket,id=c0,path=$sock,reconnect=1" ;;
+	client) chr="socket,id=c0,path=$sock,server=on,wait=off" ;;
+	*) vx_diag "vx_guest_start: bad mode $mode"; return 1 ;;
+	esac
+	: >"$log"
+	"$VX_QEMU" -accel tcg -m "$VX_GUEST_MEM" -smp 1 -nodefaults -no-reboot \
+		-display none -monitor none -serial "file:$log" \
+		-machine pc,memory-backend=mem \
+		-object "memory-backend-memfd,id=mem,size=${VX_GUEST_MEM}M,share=on" \
+		-chardev "$chr" -netdev vhost-user,id=n0,chardev=c0 \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0" \
+		-kernel "$VX_GUEST_KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 $VX_GUEST_APPEND vx.ip=$ip vx.name=$name" \
+		</dev/null >"$VX_TMP/$name.qemu.log" 2>&1 &
+	VX_GUEST_PID[$name]=$!
+}
+
+# vx_guest_wait <name> <marker-regex> <timeout-seconds>
+# Returns 0 once a console line matches, 1 on timeout or if QEMU exited
+# without printing it.
+vx_guest_wait() {
+	local name=$1 re=$2 log=$VX_TMP/$1.log pid=${VX_GUEST_PID[$1]:-}
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -lt $end ]; do
+		grep -qaE "$re" "$log" 2>/dev/null && return 0
+		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+			grep -qaE "$re" "$log" 2>/dev/null
+			return
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# Prints the last console line of <name> that matches <regex>, without
+# the carriage return the serial console adds.
+vx_guest_line() {
+	grep -aE "$2" "$VX_TMP/$1.log" 2>/dev/null | tail -n1 | tr -d '\r'
+}
+
+# Prints the value of key=value in the last console line matching <regex>.
+vx_guest_field() { # <name> <regex> <key>
+	vx_guest_line "$1" "$2" | tr ' ' '\n' | sed -n "s/^$3=//p" | tail -n1
+}
+
+# Waits for QEMU to exit by itself (after VXGUEST-DONE): <name> <seconds>
+vx_guest_exit_wait() {
+	local pid=${VX_GUEST_PID[$1]:-} end=$((SECONDS + $2))
+	[ -n "$pid" ] || return 0
+	while kill -0 "$pid" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+	wait "$pid" 2>/dev/null
+	unset "VX_GUEST_PID[$1]"
+}
+
+vx_guest_stop() { # <name>
+	local pid=${VX_GUEST_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	vx_guest_exit_wait "$1" 5 || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	unset "VX_GUEST_PID[$1]"
+}
+
+# Prints the tail of a guest's console (and QEMU's own errors) as TAP
+# diagnostics.
+vx_guest_dump() { # <name> [lines]
+	vx_diag "--- console of $1 (last ${2:-20} lines)"
+	tail -n "${2:-20}" "$VX_TMP/$1.log" 2>/dev/null | tr -d '\r' | sed 's/^/#   /'
+	[ -s "$VX_TMP/$1.qemu.log" ] && sed 's/^/#   qemu: /' "$VX_TMP/$1.qemu.log"
+	return 0
+}
+
+# --- back-ends ------------------------------------------------------------
+
+# vx_backend_start <mode> <name>=<mac> ...
+# Starts $VX_BACKEND in the host netns with one vhost-user port per
+# argument, socket $VX_TMP/<name>.sock. The dpdk stand-in (testpmd: one
+# vhost port forwarded to an AF_XDP port on the NIC) takes one port only
+# and owns the whole NIC: host traffic does not reach the host stack.
+# Extra vhost-xdpd options go in VX_DAEMON_ARGS.
+vx_backend_start() {
+	local mode=$1 spec name mac ports=()
+	shift
+	for spec in "$@"; do
+		name=${spec%%=*}
+		mac=${spec#*=}
+		ports+=(--port "name=$name,socket=$VX_TMP/$name.sock,mac=$mac,mode=$mode")
+	done
+	case "$VX_BACKEND" in
+	vhost-xdpd)
+		[ -x "$VX_BUILD/vhost-xdpd" ] || { vx_diag "no $VX_BUILD/vhost-xdpd"; return 1; }
+		# shellcheck disable=SC2086
+		vx_daemon_start "${ports[@]}" ${VX_DAEMON_ARGS:-}
+		;;
+	dpdk)
+		[ $# -eq 1 ] || { vx_diag "dpdk back-end: one port only"; return 1; }
+		_vx_pmd_start "$mode" "$VX_TMP/${1%%=*}.sock"
+		;;
+	*)
+		vx_diag "unknown VX_BACKEND=$VX_BACKEND"
+		return 1
+		;;
+	esac || return 1
+	if [ "$mode" = server ]; then
+		for spec in "$@"; do
+			_vx_backend_wait_path "$VX_TMP/${spec%%=*}.sock" 10 || {
+				vx_diag "backend did not create $VX_TMP/${spec%%=*}.sock"
+				return 1
+			}
+		done
+	fi
+}
+
+_vx_backend_pid() { echo "${VX_DAEMON_PID:-${VX_PMD_PID:-}}"; }
+
+# Like vx_wait_path, but gives up as soon as the back-end has exited.
+_vx_backend_wait_path() { # <path> <seconds>
+	local i pid
+	pid=$(_vx_backend_pid)
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -e "$1" ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Stops the back-end; sets VX_BACKEND_RC to its exit code.
+vx_backend_stop() {
+	case "$VX_BACKEND" in
+	vhost-xdpd)
+		vx_daemon_stop
+		VX_BACKEND_RC=${VX_DAEMON_RC:-}
+		;;
+	dpdk) _vx_pmd_stop ;;
+	esac
+}
+
+# Prints the back-end's log as TAP diagnostics.
+vx_backend_dump() { # [lines]
+	local f=$VX_TMP/daemon.log
+	[ "$VX_BACKEND" = dpdk ] && f=$VX_TMP/testpmd.log
+	vx_diag "--- $VX_BACKEND log (last ${1:-30} lines)"
+	tail -n "${1:-30}" "$f" 2>/dev/null | sed 's/^/#   /'
+	return 0
+}
+
+_vx_hugepages_on() {
+	local want=${VX_HUGEPAGES:-1024} cur
+	cur=$(cat /proc/sys/vm/nr_hugepages)
+	if [ "$cur" -lt "$want" ]; then
+		_vx_huge_saved=$cur
+		echo "$want" >/proc/sys/vm/nr_hugepages
+	fi
+	if ! mountpoint -q /dev/hugepages; then
+		mkdir -p /dev/hugepages
+		mount -t hugetlbfs nodev /dev/hugepages && _vx_huge_mounted=1
+	fi
+}
+
+# Hugepages are machine-wide: while another DPDK process runs (a parallel
+# test), leave the setting and the mount to whoever made them last.
+_vx_hugepages_off() {
+	if ! pgrep -x dpdk-testpmd >/dev/null; then
+		[ -n "$_vx_huge_mounted" ] && umount /dev/hugepages 2>/dev/null
+		[ -n "$_vx_huge_saved" ] && echo "$_vx_huge_saved" >/proc/sys/vm/nr_hugepages
+	fi
+	_vx_huge_mounted=
+	_vx_huge_saved=
+}
+
+# testpmd as a vhost-user back-end, io-forwarding to AF_XDP on the NIC.
+# Its stdin is a FIFO that this shell holds open: testpmd -a exits at EOF.
+_vx_pmd_start() { # <mode> <socket>
+	local client=
+	[ "$1" = client ] && client=,client=1
+	command -v dpdk-testpmd >/dev/null || { vx_diag "no dpdk-testpmd"; return 1; }
+	_vx_hugepages_on
+	mkfifo "$VX_TMP/testpmd.in" || return 1
+	: >"$VX_TMP/testpmd.log"
+	exec {VX_PMD_FD}<>"$VX_TMP/testpmd.in"
+	ip netns exec "$VX_HNS" stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 --no-pci \
+		--file-prefix "vx$VX_ID" --huge-unlink \
+		--vdev "net_vhost0,iface=$2$client" --vdev "net_af_xdp0,iface=$VX_NIC" \
+		-- -a --forward-mode=io --nb-cores=1 --disable-link-check \
+		<"$VX_TMP/testpmd.in" >"$VX_TMP/testpmd.log" 2>&1 &
+	VX_PMD_PID=$!
+	local i
+	for ((i = 0; i < 150; i++)); do
+		grep -q "Press enter to exit" "$VX_TMP/testpmd.log" && return 0
+		kill -0 "$VX_PMD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	vx_diag "testpmd did not start"
+	return 1
+}
+
+_vx_pmd_stop() {
+	if [ -n "$VX_PMD_PID" ]; then
+		kill -INT "$VX_PMD_PID" 2>/dev/null
+		local i
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$VX_PMD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$VX_PMD_PID" 2>/dev/null
+		wait "$VX_PMD_PID" 2>/dev/null
+		VX_BACKEND_RC=$?
+		VX_PMD_PID=
+	fi
+	[ -n "$VX_PMD_FD" ] && exec {VX_PMD_FD}>&-
+	VX_PMD_FD=
+	rm -f "$VX_TMP/testpmd.in"
+	rm -rf "/var/run/dpdk/vx$VX_ID"
+	_vx_hugepages_off
+}
+
+# Kills every guest this shell started, then the back-end.
+vx_guest_teardown() {
+	local name
+	for name in "${!VX_GUEST_PID[@]}"; do
+		vx_guest_stop "$name"
+	done
+	vx_backend_stop
+}

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vx-pkt: a small packet generator and checker for the tests and the
+ * benchmark. It sends Ethernet/IPv4/UDP frames on an AF_PACKET socket, each
+ * carrying a sequence number and a payload pattern derived from it, so the
+ * receiver can tell an intact frame from a corrupted or duplicated one.
+ *
+ *   vx-pkt send --dev IF --dst MAC [--src MAC] [--count N] [--size BYTES] [--rate PPS]
+ *   vx-pkt recv --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S] [--any]
+ *   vx-pkt echo --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S]
+ *
+ * recv prints "received N ok M bad K" and fails if K > 0 or M < --count.
+ * --any also counts frames of other generators (e.g. testpmd txonly) as ok,
+ * without checking them; the MAC filter still applies.
+ * echo sends every matching frame back with its MAC addresses swapped.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VX_PKT_MAGIC 0x76787074 /* "vxpt" */
+#define VX_PKT_MIN   60		/* Ethernet minimum without FCS */
+#define VX_PKT_MAX   9018
+#define VX_PKT_PORT  9000
+/* Bursts from a fast sender must not overflow the socket before we read. */
+#define VX_PKT_RCVBUF (8 << 20)
+/* Duplicate detection window, in sequence numbers. */
+#define VX_PKT_SEQ_BITS (1u << 20)
+
+struct vx_pkt_hdr {
+	uint32_t magic;
+	uint32_t seq;
+	uint32_t len; /* whole frame length, as sent */
+} __attribute__((packed));
+
+#define VX_PKT_HDRS (sizeof(struct ether_header) + sizeof(struct iphdr) + sizeof(struct udphdr))
+
+struct vx_pkt_opts {
+	const char *dev;
+	uint8_t src[ETH_ALEN], dst[ETH_ALEN];
+	bool has_src, has_dst, any;
+	unsigned long count;
+	unsigned int size;
+	unsigned long rate;
+	double timeout;
+	int ifindex;
+};
+
+struct vx_pkt_counts {
+	unsigned long received, ok, bad;
+	uint8_t *seen;
+};
+
+static uint8_t vx_pkt_pattern(uint32_t seq, size_t i)
+{
+	return (uint8_t)(seq * 7 + i);
+}
+
+/* Internet checksum (RFC 1071) of data, continuing from sum; returns it folded. */
+static uint16_t vx_pkt_csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* UDP checksum over the IPv4 pseudo-header and the segment (RFC 768). */
+static uint16_t vx_pkt_udp_csum(const struct iphdr *ip, const struct udphdr *udp, size_t len)
+{
+	uint32_t sum = IPPROTO_UDP + len;
+
+	sum += (uint16_t)~vx_pkt_csum(&ip->saddr, 8, 0);
+	return vx_pkt_csum(udp, len, sum);
+}
+
+static void vx_pkt_build(uint8_t *buf, const struct vx_pkt_opts *o, uint32_t seq)
+{
+	struct ether_header *eth = (void *)buf;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	struct vx_pkt_hdr *h = (void *)(udp + 1);
+	size_t ip_len = o->size - sizeof(*eth);
+	size_t udp_len = ip_len - sizeof(*ip);
+	size_t i;
+
+	memcpy(eth->ether_dhost, o->dst, ETH_ALEN);
+	memcpy(eth->ether_shost, o->src, ETH_ALEN);
+	eth->ether_type = htons(ETHERTYPE_IP);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(ip_len);
+	ip->id = htons(seq);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = htonl(0x0a4d0064); /* 10.77.0.100, the peer namespace */
+	ip->daddr = htonl(0x0a4d0002); /* 10.77.0.2, the first guest */
+	ip->check = htons(vx_pkt_csum(ip, sizeof(*ip), 0));
+
+	udp->source = htons(VX_PKT_PORT);
+	udp->dest = htons(VX_PKT_PORT);
+	udp->len = htons(udp_len);
+	udp->check = 0;
+
+	h->magic = htonl(VX_PKT_MAGIC);
+	h->seq = htonl(seq);
+	h->len = htonl(o->size);
+	for (i = VX_PKT_HDRS + sizeof(*h); i < o->size; i++)
+		buf[i] = vx_pkt_pattern(seq, i);
+
+	udp->check = htons(vx_pkt_udp_csum(ip, udp, udp_len));
+	if (!udp->check)
+		udp->check = 0xffff;
+}
+
+/* Returns 1 for an intact frame of ours, 0 for someone else's, -1 if corrupt. */
+static int vx_pkt_verify(const uint8_t *buf, size_t len, uint32_t *seq)
+{
+	const struct ether_header *eth = (const void *)buf;
+	const struct iphdr *ip = (const void *)(eth + 1);
+	const struct udphdr *udp = (const void *)(ip + 1);
+	const struct vx_pkt_hdr *h = (const void *)(udp + 1);
+	size_t flen, i;
+
+	if (len < VX_PKT_HDRS + sizeof(*h) || eth->ether_type != htons(ETHERTYPE_IP) ||
+	    ip->protocol != IPPROTO_UDP || udp->dest != htons(VX_PKT_PORT) ||
+	    h->magic != htonl(VX_PKT_MAGIC))
+		return 0;
+	*seq = ntohl(h->seq);
+	flen = ntohl(h->len);
+	if (flen > len || ip->ihl != 5 || ntohs(ip->tot_len) != flen - sizeof(*eth) ||
+	    vx_pkt_csum(ip, sizeof(*ip), 0) != 0)
+		return -1;
+	/* A valid checksum field sums the segment to zero (0xffff if sent as 0xffff). */
+	if (udp->check && vx_pkt_udp_csum(ip, udp, ntohs(udp->len)) != 0)
+		return -1;
+	for (i = VX_PKT_HDRS + sizeof(*h); i < flen; i++)
+		if (buf[i] != vx_pkt_pattern(*seq, i))
+			return -1;
+	return 1;
+}
+
+static bool vx_pkt_match(const uint8_t *buf, const struct vx_pkt_opts *o)
+{
+	const struct ether_header *eth = (const void *)buf;
+
+	if (o->has_dst && memcmp(eth->ether_dhost, o->dst, ETH_ALEN))
+		return false;
+	if (o->has_src && memcmp(eth->ether_shost, o->src, ETH_ALEN))
+		return false;
+	return true;
+}
+
+static int vx_pkt_open(struct vx_pkt_opts *o)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	int fd, buf = VX_PKT_RCVBUF;
+
+	o->ifindex = if_nametoindex(o->dev);
+	if (!o->ifindex) {
+		fprintf(stderr, "vx-pkt: %s: %s\n", o->dev, strerror(errno));
+		return -errno;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (fd < 0) {
+		fprintf(stderr, "vx-pkt: socket: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	sll.sll_ifindex = o->ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		fprintf(stderr, "vx-pkt: bind %s: %s\n", o->dev, strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int vx_pkt_dev_mac(int fd, const char *dev, uint8_t *mac)
+{
+	struct ifreq ifr = {};
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		return -errno;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	return 0;
+}
+
+static double vx_pkt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int vx_pkt_xmit(int fd, const uint8_t *buf, size_t len)
+{
+	/* veth can push back with ENOBUFS under a burst; wait and retry. */
+	while (send(fd, buf, len, 0) < 0) {
+		if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+			fprintf(stderr, "vx-pkt: send: %s\n", strerror(errno));
+			return -errno;
+		}
+		usleep(100);
+	}
+	return 0;
+}
+
+static int vx_pkt_send(struct vx_pkt_opts *o)
+{
+	static uint8_t buf[VX_PKT_MAX];
+	double start, due;
+	unsigned long i;
+	int fd, err = 0;
+
+	fd = vx_pkt_open(o);
+	if (fd < 0)
+		return 1;
+	if (!o->has_src && vx_pkt_dev_mac(fd, o->dev, o->src)) {
+		fprintf(stderr, "vx-pkt: cannot read the MAC of %s\n", o->dev);
+		close(fd);
+		return 1;
+	}
+	start = vx_pkt_now();
+	for (i = 0; i < o->count; i++) {
+		vx_pkt_build(buf, o, i);
+		err = vx_pkt_xmit(fd, buf, o->size);
+		if (err)
+			break;
+		if (o->rate) {
+			due = start + (double)(i + 1) / o->rate;
+			while (vx_pkt_now() < due)
+				usleep(50);
+		}
+	}
+	printf("sent %lu\n", i);
+	close(fd);
+	return err || i < o->count;
+}
+
+static void vx_pkt_account(struct vx_pkt_counts *c, int verdict, uint32_t seq)
+{
+	uint32_t bit = seq % VX_PKT_SEQ_BITS;
+
+	c->received++;
+	if (verdict < 0) {
+		c->bad++;
+		return;
+	}
+	if (c->seen[bit / 8] & (1u << (bit % 8))) {
+		fprintf(stderr, "vx-pkt: duplicate seq %u\n", seq);
+		c->bad++;
+		return;
+	}
+	c->seen[bit / 8] |= 1u << (bit % 8);
+	c->ok++;
+}
+
+/* recv and echo: read frames until --count intact ones or --timeout. */
+static int vx_pkt_recv(struct vx_pkt_opts *o, bool echo)
+{
+	static uint8_t buf[VX_PKT_MAX];
+	struct vx_pkt_counts c = {};
+	struct sockaddr_ll from;
+	socklen_t flen;
+	double end;
+	uint32_t seq;
+	ssize_t n;
+	int fd, v;
+
+	fd = vx_pkt_open(o);
+	if (fd < 0)
+		return 1;
+	c.seen = calloc(VX_PKT_SEQ_BITS / 8, 1);
+	if (!c.seen) {
+		close(fd);
+		return 1;
+	}
+	end = vx_pkt_now() + o->timeout;
+	while ((!o->count || c.ok < o->count) && vx_pkt_now() < end) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		flen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+		/* Our own transmissions show up on an ETH_P_ALL socket too. */
+		if (n < (ssize_t)sizeof(struct ether_header) ||
+		    from.sll_pkttype == PACKET_OUTGOING || !vx_pkt_match(buf, o))
+			continue;
+		v = vx_pkt_verify(buf, n, &seq);
+		if (!v && o->any) {
+			c.received++;
+			c.ok++;
+			continue;
+		}
+		if (!v)
+			continue;
+		vx_pkt_account(&c, v, seq);
+		if (echo && v > 0) {
+			uint8_t mac[ETH_ALEN];
+
+			memcpy(mac, buf, ETH_ALEN);
+			memcpy(buf, buf + ETH_ALEN, ETH_ALEN);
+			memcpy(buf + ETH_ALEN, mac, ETH_ALEN);
+			vx_pkt_xmit(fd, buf, n);
+		}
+	}
+	printf("received %lu ok %lu bad %lu\n", c.received, c.ok, c.bad);
+	free(c.seen);
+	close(fd);
+	return c.bad || c.ok < o->count;
+}
+
+static int vx_pkt_parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int b[ETH_ALEN];
+	int i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -EINVAL;
+	for (i = 0; i < ETH_ALEN; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = b[i];
+	}
+	return 0;
+}
+
+static void vx_pkt_usage(void)
+{
+	fprintf(
+	    stderr,
+	    "usage: vx-pkt send --dev IF --dst MAC [--src MAC] [--count N] [--size BYTES] [--rate "
+	    "PPS]\n"
+	    "       vx-pkt recv --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S] [--any]\n"
+	    "       vx-pkt echo --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S]\n");
+}
+
+static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
+{
+	static const struct option opts[] = {{"dev", required_argument, NULL, 'd'},
+					     {"src", required_argument, NULL, 's'},
+					     {"dst", required_argument, NULL, 'D'},
+					     {"count", required_argument, NULL, 'c'},
+					     {"size", required_argument, NULL, 'S'},
+					     {"rate", required_argument, NULL, 'r'},
+					     {"timeout", required_argument, NULL, 't'},
+					     {"any", no_argument, NULL, 'a'},
+					     {}};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->dev = optarg;
+			break;
+		case 's':
+			if (vx_pkt_parse_mac(optarg, o->src))
+				return -EINVAL;
+			o->has_src = true;
+			break;
+		case 'D':
+			if (vx_pkt_parse_mac(optarg, o->dst))
+				return -EINVAL;
+			o->has_dst = true;
+			break;
+		case 'c':
+			o->count = strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			o->size = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			o->rate = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			o->timeout = strtod(optarg, NULL);
+			break;
+		case 'a':
+			o->any = true;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (!o->dev || o->size < VX_PKT_MIN || o->size > VX_PKT_MAX || o->timeout <= 0)
+		return -EINVAL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vx_pkt_opts o = {.count = 0, .size = 128, .timeout = 5};
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	if (vx_pkt_parse(argc - 1, argv + 1, &o)) {
+		vx_pkt_usage();
+		return 2;
+	}
+	if (!strcmp(mode, "send")) {
+		if (!o.has_dst) {
+			vx_pkt_usage();
+			return 2;
+		}
+		if (!o.count)
+			o.count = 1;
+		return vx_pkt_send(&o);
+	}
+	if (!strcmp(mode, "recv") || !strcmp(mode, "echo"))
+		return vx_pkt_recv(&o, mode[0] == 'e');
+	vx_pkt_usage();
+	return 2;
+}
