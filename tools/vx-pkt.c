@@ -54,6 +54,7 @@ struct vx_pkt_opts {
 	const char *dev;
 	uint8_t src[ETH_ALEN], dst[ETH_ALEN];
 	bool has_src, has_dst, any;
+	unsigned int vlan; /* 802.1Q id to send with / expect; 0 = untagged */
 	unsigned long count;
 	unsigned int size;
 	unsigned long rate;
@@ -191,6 +192,7 @@ static int vx_pkt_open(struct vx_pkt_opts *o)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &(int){1}, sizeof(int));
 	sll.sll_ifindex = o->ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		fprintf(stderr, "vx-pkt: bind %s: %s\n", o->dev, strerror(errno));
@@ -232,6 +234,45 @@ static int vx_pkt_xmit(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Inserts an 802.1Q tag after the MACs (this kernel has no VLAN devices); returns the new length. */
+static size_t vx_pkt_tag(uint8_t *buf, size_t len, unsigned int vlan)
+{
+	if (!vlan)
+		return len;
+	memmove(buf + 2 * ETH_ALEN + 4, buf + 2 * ETH_ALEN, len - 2 * ETH_ALEN);
+	buf[12] = 0x81;
+	buf[13] = 0x00;
+	buf[14] = (vlan >> 8) & 0x0f;
+	buf[15] = vlan & 0xff;
+	return len + 4;
+}
+
+/*
+ * The VLAN a received frame carried: the stack usually moves the tag into
+ * PACKET_AUXDATA; a tag still in the data is removed here. Returns the id
+ * (0 = untagged) and updates *n.
+ */
+static unsigned int vx_pkt_untag(uint8_t *buf, ssize_t *n, struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct tpacket_auxdata *aux = (void *)CMSG_DATA(c);
+
+		if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+		    (aux->tp_status & TP_STATUS_VLAN_VALID))
+			return aux->tp_vlan_tci & 0xfff;
+	}
+	if (*n >= 18 && buf[12] == 0x81 && buf[13] == 0x00) {
+		unsigned int vid = ((buf[14] << 8) | buf[15]) & 0xfff;
+
+		memmove(buf + 12, buf + 16, *n - 16);
+		*n -= 4;
+		return vid;
+	}
+	return 0;
+}
+
 static int vx_pkt_send(struct vx_pkt_opts *o)
 {
 	static uint8_t buf[VX_PKT_MAX];
@@ -250,7 +291,7 @@ static int vx_pkt_send(struct vx_pkt_opts *o)
 	start = vx_pkt_now();
 	for (i = 0; i < o->count; i++) {
 		vx_pkt_build(buf, o, i);
-		err = vx_pkt_xmit(fd, buf, o->size);
+		err = vx_pkt_xmit(fd, buf, vx_pkt_tag(buf, o->size, o->vlan));
 		if (err)
 			break;
 		if (o->rate) {
@@ -288,7 +329,7 @@ static int vx_pkt_recv(struct vx_pkt_opts *o, bool echo)
 	static uint8_t buf[VX_PKT_MAX];
 	struct vx_pkt_counts c = {};
 	struct sockaddr_ll from;
-	socklen_t flen;
+	char ctl[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
 	double end;
 	uint32_t seq;
 	ssize_t n;
@@ -308,11 +349,16 @@ static int vx_pkt_recv(struct vx_pkt_opts *o, bool echo)
 
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
-		flen = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+
+		n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		/* Our own transmissions show up on an ETH_P_ALL socket too. */
 		if (n < (ssize_t)sizeof(struct ether_header) ||
 		    from.sll_pkttype == PACKET_OUTGOING || !vx_pkt_match(buf, o))
+			continue;
+		if (vx_pkt_untag(buf, &n, &mh) != o->vlan)
 			continue;
 		v = vx_pkt_verify(buf, n, &seq);
 		if (!v && o->any) {
@@ -329,7 +375,7 @@ static int vx_pkt_recv(struct vx_pkt_opts *o, bool echo)
 			memcpy(mac, buf, ETH_ALEN);
 			memcpy(buf, buf + ETH_ALEN, ETH_ALEN);
 			memcpy(buf + ETH_ALEN, mac, ETH_ALEN);
-			vx_pkt_xmit(fd, buf, n);
+			vx_pkt_xmit(fd, buf, vx_pkt_tag(buf, n, o->vlan));
 		}
 	}
 	printf("received %lu ok %lu bad %lu\n", c.received, c.ok, c.bad);
@@ -358,8 +404,9 @@ static void vx_pkt_usage(void)
 	fprintf(
 	    stderr,
 	    "usage: vx-pkt send --dev IF --dst MAC [--src MAC] [--count N] [--size BYTES] [--rate "
-	    "PPS]\n"
+	    "PPS] [--vlan ID]\n"
 	    "       vx-pkt recv --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S] [--any]\n"
+	    "                  [--vlan ID]   (frames of that 802.1Q VLAN only; default untagged)\n"
 	    "       vx-pkt echo --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S]\n");
 }
 
@@ -373,6 +420,7 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 					     {"rate", required_argument, NULL, 'r'},
 					     {"timeout", required_argument, NULL, 't'},
 					     {"any", no_argument, NULL, 'a'},
+					     {"vlan", required_argument, NULL, 'v'},
 					     {}};
 	int c;
 
@@ -405,6 +453,11 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 			break;
 		case 'a':
 			o->any = true;
+			break;
+		case 'v':
+			o->vlan = strtoul(optarg, NULL, 0);
+			if (!o->vlan || o->vlan > 4094)
+				return -EINVAL;
 			break;
 		default:
 			return -EINVAL;
