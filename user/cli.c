@@ -267,7 +267,7 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->stats_interval = 1;
 	cfg->log_level = VX_LOG_INFO;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed option cluster */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "vh", vx_options, NULL)) != -1) {
 		if (c == 'h') {

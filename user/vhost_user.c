@@ -80,7 +80,7 @@ static void dev_map_vqs(struct vx_dev *dev)
 	for (i = 0; i < VX_VQ_MAX; i++) {
 		struct vx_vq *vq = &dev->vq[i];
 
-		if (!vq->num || !vq->desc_uva)
+		if (!vq->num || !vq->addr_set)
 			continue;
 		if (vx_vq_map(vq) && vq->started)
 			pr_warn("%s: ring not inside guest memory; queue stopped until it is\n",
@@ -281,7 +281,9 @@ static int h_set_vring_num(struct vx_dev *dev, struct vu_msg *m)
 	if (!num || num > VX_VQ_MAX_SIZE || (num & (num - 1)))
 		return -EINVAL;
 	dev->vq[i].num = (uint16_t)num;
-	if (dev->vq[i].desc_uva && dev->mem.n)
+	/* Never leave a ring ready that was checked for a smaller size. */
+	dev->vq[i].ready = false;
+	if (dev->vq[i].addr_set && dev->mem.n)
 		vx_vq_map(&dev->vq[i]);
 	return 0;
 }
@@ -303,6 +305,7 @@ static int h_set_vring_addr(struct vx_dev *dev, struct vu_msg *m)
 	vq->used_uva = a->used_uva;
 	vq->log_gpa = a->log_gpa;
 	vq->log_used = a->flags & (1u << VHOST_VRING_F_LOG);
+	vq->addr_set = true;
 	if (dev->mem.n && vq->num && vx_vq_map(vq)) {
 		*vq = old;
 		return -EFAULT;
@@ -321,6 +324,8 @@ static int h_set_vring_base(struct vx_dev *dev, struct vu_msg *m)
 		return -EINVAL;
 	dev->vq[i].last_avail = (uint16_t)m->p.state.num;
 	dev->vq[i].avail_seen = dev->vq[i].last_avail;
+	/* A new base is how the front-end restarts a ring (e.g. after a guest reset). */
+	dev->vq[i].broken = false;
 	return 0;
 }
 
@@ -344,32 +349,45 @@ static int vring_fd_index(const struct vx_dev *dev, const struct vu_msg *m)
 	return vq_index(dev, m->p.u64 & VU_VRING_IDX_MASK);
 }
 
-static int take_vring_fd(struct vu_msg *m)
+/*
+ * Takes the kick/call/err fd of the message, non-blocking: the worker reads
+ * and writes these eventfds and must never block on one a VMM filled up
+ * (or on a pipe passed in its place). Returns -1 for VU_VRING_NOFD.
+ */
+static int take_vring_fd(struct vu_msg *m, int *fd)
 {
-	return (m->p.u64 & VU_VRING_NOFD) ? -1 : vu_msg_take_fd(m, 0);
+	int flags;
+
+	*fd = (m->p.u64 & VU_VRING_NOFD) ? -1 : vu_msg_take_fd(m, 0);
+	if (*fd < 0)
+		return 0;
+	flags = fcntl(*fd, F_GETFL);
+	if (flags < 0 || fcntl(*fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		close(*fd);
+		*fd = -1;
+		return -EBADF;
+	}
+	return 0;
 }
 
 static int h_set_vring_kick(struct vx_dev *dev, struct vu_msg *m)
 {
-	int i = vring_fd_index(dev, m), fd, old;
+	int i = vring_fd_index(dev, m), fd, old, err;
 	struct vx_vq *vq;
 
 	if (i < 0)
 		return i;
+	err = take_vring_fd(m, &fd);
+	if (err)
+		return err;
 	vq = &dev->vq[i];
-	fd = take_vring_fd(m);
-	/* Kick fds are eventfds; the worker must never block reading one. */
-	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		close(fd);
-		return -EBADF;
-	}
 	old = vq->kick_fd;
 	vq->kick_fd = fd;
 	vq->started = true;
 	/* vhost-user.rst "Ring states": without protocol features, rings start enabled. */
 	if (!(dev->features & BIT(VU_F_PROTOCOL_FEATURES)))
 		vq->enabled = true;
-	if (!vq->ready && vq->num && vq->desc_uva && dev->mem.n && vx_vq_map(vq))
+	if (!vq->ready && vq->num && vq->addr_set && dev->mem.n && vx_vq_map(vq))
 		pr_warn("%s: started, but its ring is not inside guest memory\n", vq->name);
 	dev_vq_update(dev, (unsigned int)i, old);
 	if (old >= 0)
@@ -377,33 +395,33 @@ static int h_set_vring_kick(struct vx_dev *dev, struct vu_msg *m)
 	return 0;
 }
 
-static int h_set_vring_call(struct vx_dev *dev, struct vu_msg *m)
+/* SET_VRING_CALL and SET_VRING_ERR: replace one of the queue's signalling fds. */
+static int set_vring_signal_fd(struct vx_dev *dev, struct vu_msg *m, bool call)
 {
-	int i = vring_fd_index(dev, m);
-	struct vx_vq *vq;
+	int i = vring_fd_index(dev, m), fd, err, *slot;
 
 	if (i < 0)
 		return i;
-	vq = &dev->vq[i];
-	if (vq->call_fd >= 0)
-		close(vq->call_fd);
-	vq->call_fd = take_vring_fd(m);
-	vq->signalled_valid = false;
+	err = take_vring_fd(m, &fd);
+	if (err)
+		return err;
+	slot = call ? &dev->vq[i].call_fd : &dev->vq[i].err_fd;
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+	if (call)
+		dev->vq[i].signalled_valid = false;
 	return 0;
+}
+
+static int h_set_vring_call(struct vx_dev *dev, struct vu_msg *m)
+{
+	return set_vring_signal_fd(dev, m, true);
 }
 
 static int h_set_vring_err(struct vx_dev *dev, struct vu_msg *m)
 {
-	int i = vring_fd_index(dev, m);
-	struct vx_vq *vq;
-
-	if (i < 0)
-		return i;
-	vq = &dev->vq[i];
-	if (vq->err_fd >= 0)
-		close(vq->err_fd);
-	vq->err_fd = take_vring_fd(m);
-	return 0;
+	return set_vring_signal_fd(dev, m, false);
 }
 
 static int h_set_vring_enable(struct vx_dev *dev, struct vu_msg *m)

@@ -40,6 +40,7 @@ struct vx_vq {
 	/* Set by the control thread while the worker is paused. */
 	uint16_t num;
 	uint64_t desc_uva, avail_uva, used_uva, log_gpa;
+	bool addr_set;		/* SET_VRING_ADDR was received (any uva, 0 included, is valid) */
 	bool log_used;		/* VHOST_VRING_F_LOG: log used-ring writes */
 	bool event_idx;
 	bool enabled;		/* SET_VRING_ENABLE, or implicit without protocol features */
