@@ -5,7 +5,8 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 all: $(TEST_BINS)
 
-$(BUILD)/obj/tests/bpf/%.o: $(BPF_SKELS)
+# An explicit prerequisite (a recipe-less pattern rule would add nothing).
+$(patsubst tests/%.c,$(BUILD)/obj/tests/%.o,$(wildcard tests/bpf/test_*.c)): $(BPF_SKELS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/lib/tap.o $(VX_LIB)
 	@mkdir -p $(@D)

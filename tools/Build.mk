@@ -7,3 +7,13 @@ all: $(VX_PKT)
 $(VX_PKT): $(BUILD)/obj/tools/vx-pkt.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# vx-guest: a virtio-net guest on vhost-user (tests, benchmark); uses user/vu_msg.c.
+VX_GUEST := $(BUILD)/vx-guest
+VX_GUEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/vx-guest/*.c))
+
+all: $(VX_GUEST)
+
+$(VX_GUEST): $(VX_GUEST_OBJS) $(VX_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -39,6 +39,7 @@ void vx_vq_init(struct vx_vq *vq, const char *name)
 void vx_vq_reset(struct vx_vq *vq)
 {
 	char name[sizeof(vq->name)];
+	uint64_t errors = vq->errors;	/* a statistic: survives the reset */
 
 	if (vq->kick_fd >= 0)
 		close(vq->kick_fd);
@@ -48,6 +49,7 @@ void vx_vq_reset(struct vx_vq *vq)
 		close(vq->err_fd);
 	memcpy(name, vq->name, sizeof(name));
 	vx_vq_init(vq, name);
+	vq->errors = errors;
 }
 
 int vx_vq_map(struct vx_vq *vq)
@@ -71,7 +73,7 @@ int vx_vq_map(struct vx_vq *vq)
 	 */
 	vq->used_idx = vq->used_pub = READ_ONCE16(vq->used->idx);
 	if (vq->last_avail != vq->used_idx) {
-		pr_info("%s: ring base %u does not match used index %u; resuming at %u\n",
+		pr_debug("%s: ring base %u does not match used index %u; resuming at %u\n",
 			vq->name, vq->last_avail, vq->used_idx, vq->used_idx);
 		vq->last_avail = vq->avail_seen = vq->used_idx;
 	}

@@ -187,6 +187,7 @@ _vx_backend_wait_path() { # <path> <seconds>
 }
 
 # Stops the back-end; sets VX_BACKEND_RC to its exit code.
+# shellcheck disable=SC2034
 vx_backend_stop() {
 	case "$VX_BACKEND" in
 	vhost-xdpd)
@@ -266,6 +267,7 @@ _vx_pmd_stop() {
 		done
 		kill -KILL "$VX_PMD_PID" 2>/dev/null
 		wait "$VX_PMD_PID" 2>/dev/null
+		# shellcheck disable=SC2034
 		VX_BACKEND_RC=$?
 		VX_PMD_PID=
 	fi
