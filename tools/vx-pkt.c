@@ -33,20 +33,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VX_PKT_MAGIC 0x76787074 /* "vxpt" */
+#include "vx_frame.h"
+
 #define VX_PKT_MIN   60		/* Ethernet minimum without FCS */
 #define VX_PKT_MAX   9018
-#define VX_PKT_PORT  9000
 /* Bursts from a fast sender must not overflow the socket before we read. */
 #define VX_PKT_RCVBUF (8 << 20)
 /* Duplicate detection window, in sequence numbers. */
 #define VX_PKT_SEQ_BITS (1u << 20)
 
-struct vx_pkt_hdr {
-	uint32_t magic;
-	uint32_t seq;
-	uint32_t len; /* whole frame length, as sent */
-} __attribute__((packed));
 
 #define VX_PKT_HDRS (sizeof(struct ether_header) + sizeof(struct iphdr) + sizeof(struct udphdr))
 
@@ -67,41 +62,12 @@ struct vx_pkt_counts {
 	uint8_t *seen;
 };
 
-static uint8_t vx_pkt_pattern(uint32_t seq, size_t i)
-{
-	return (uint8_t)(seq * 7 + i);
-}
-
-/* Internet checksum (RFC 1071) of data, continuing from sum; returns it folded. */
-static uint16_t vx_pkt_csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* UDP checksum over the IPv4 pseudo-header and the segment (RFC 768). */
-static uint16_t vx_pkt_udp_csum(const struct iphdr *ip, const struct udphdr *udp, size_t len)
-{
-	uint32_t sum = IPPROTO_UDP + len;
-
-	sum += (uint16_t)~vx_pkt_csum(&ip->saddr, 8, 0);
-	return vx_pkt_csum(udp, len, sum);
-}
-
 static void vx_pkt_build(uint8_t *buf, const struct vx_pkt_opts *o, uint32_t seq)
 {
 	struct ether_header *eth = (void *)buf;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
-	struct vx_pkt_hdr *h = (void *)(udp + 1);
+	struct vx_frame_hdr *h = (void *)(udp + 1);
 	size_t ip_len = o->size - sizeof(*eth);
 	size_t udp_len = ip_len - sizeof(*ip);
 	size_t i;
@@ -119,20 +85,20 @@ static void vx_pkt_build(uint8_t *buf, const struct vx_pkt_opts *o, uint32_t seq
 	ip->protocol = IPPROTO_UDP;
 	ip->saddr = htonl(0x0a4d0064); /* 10.77.0.100, the peer namespace */
 	ip->daddr = htonl(0x0a4d0002); /* 10.77.0.2, the first guest */
-	ip->check = htons(vx_pkt_csum(ip, sizeof(*ip), 0));
+	ip->check = htons(vx_frame_csum(ip, sizeof(*ip), 0));
 
-	udp->source = htons(VX_PKT_PORT);
-	udp->dest = htons(VX_PKT_PORT);
+	udp->source = htons(VX_FRAME_PORT);
+	udp->dest = htons(VX_FRAME_PORT);
 	udp->len = htons(udp_len);
 	udp->check = 0;
 
-	h->magic = htonl(VX_PKT_MAGIC);
+	h->magic = htonl(VX_FRAME_MAGIC);
 	h->seq = htonl(seq);
 	h->len = htonl(o->size);
 	for (i = VX_PKT_HDRS + sizeof(*h); i < o->size; i++)
-		buf[i] = vx_pkt_pattern(seq, i);
+		buf[i] = vx_frame_pattern(seq, i);
 
-	udp->check = htons(vx_pkt_udp_csum(ip, udp, udp_len));
+	udp->check = htons(vx_frame_udp_csum(ip, udp, udp_len));
 	if (!udp->check)
 		udp->check = 0xffff;
 }
@@ -143,23 +109,23 @@ static int vx_pkt_verify(const uint8_t *buf, size_t len, uint32_t *seq)
 	const struct ether_header *eth = (const void *)buf;
 	const struct iphdr *ip = (const void *)(eth + 1);
 	const struct udphdr *udp = (const void *)(ip + 1);
-	const struct vx_pkt_hdr *h = (const void *)(udp + 1);
+	const struct vx_frame_hdr *h = (const void *)(udp + 1);
 	size_t flen, i;
 
 	if (len < VX_PKT_HDRS + sizeof(*h) || eth->ether_type != htons(ETHERTYPE_IP) ||
-	    ip->protocol != IPPROTO_UDP || udp->dest != htons(VX_PKT_PORT) ||
-	    h->magic != htonl(VX_PKT_MAGIC))
+	    ip->protocol != IPPROTO_UDP || udp->dest != htons(VX_FRAME_PORT) ||
+	    h->magic != htonl(VX_FRAME_MAGIC))
 		return 0;
 	*seq = ntohl(h->seq);
 	flen = ntohl(h->len);
 	if (flen > len || ip->ihl != 5 || ntohs(ip->tot_len) != flen - sizeof(*eth) ||
-	    vx_pkt_csum(ip, sizeof(*ip), 0) != 0)
+	    vx_frame_csum(ip, sizeof(*ip), 0) != 0)
 		return -1;
 	/* A valid checksum field sums the segment to zero (0xffff if sent as 0xffff). */
-	if (udp->check && vx_pkt_udp_csum(ip, udp, ntohs(udp->len)) != 0)
+	if (udp->check && vx_frame_udp_csum(ip, udp, ntohs(udp->len)) != 0)
 		return -1;
 	for (i = VX_PKT_HDRS + sizeof(*h); i < flen; i++)
-		if (buf[i] != vx_pkt_pattern(*seq, i))
+		if (buf[i] != vx_frame_pattern(*seq, i))
 			return -1;
 	return 1;
 }

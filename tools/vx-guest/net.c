@@ -15,44 +15,11 @@
 #include <linux/udp.h>
 #include <linux/virtio_net.h>
 
+#include "../vx_frame.h"
 #include "vg.h"
 
-#define PKT_MAGIC 0x76787074	/* "vxpt", as vx-pkt */
-#define PKT_PORT  9000
 #define PKT_HDRS  (ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr))
 
-struct pkt_hdr {
-	uint32_t magic;
-	uint32_t seq;
-	uint32_t len;
-} __attribute__((packed));
-
-static uint8_t pattern(uint32_t seq, size_t i)
-{
-	return (uint8_t)(seq * 7 + i);
-}
-
-static uint16_t csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint16_t udp_csum(const struct iphdr *ip, const struct udphdr *udp, size_t len)
-{
-	uint32_t sum = IPPROTO_UDP + len;
-
-	sum += (uint16_t)~csum(&ip->saddr, 8, 0);
-	return csum(udp, len, sum);
-}
 
 void vg_pkt_build(uint8_t *buf, const uint8_t *dst, const uint8_t *src, uint32_t size,
 		  uint32_t seq)
@@ -60,7 +27,7 @@ void vg_pkt_build(uint8_t *buf, const uint8_t *dst, const uint8_t *src, uint32_t
 	struct ethhdr *eth = (void *)buf;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
-	struct pkt_hdr *h = (void *)(udp + 1);
+	struct vx_frame_hdr *h = (void *)(udp + 1);
 	size_t i;
 
 	memcpy(eth->h_dest, dst, ETH_ALEN);
@@ -80,16 +47,16 @@ void vg_pkt_build(uint8_t *buf, const uint8_t *dst, const uint8_t *src, uint32_t
 	 */
 	ip->saddr = htonl(0x0a4d0002);
 	ip->daddr = htonl(0x0a4d00fe);
-	ip->check = htons(csum(ip, sizeof(*ip), 0));
-	udp->source = udp->dest = htons(PKT_PORT);
+	ip->check = htons(vx_frame_csum(ip, sizeof(*ip), 0));
+	udp->source = udp->dest = htons(VX_FRAME_PORT);
 	udp->len = htons(size - ETH_HLEN - sizeof(*ip));
 	udp->check = 0;
-	h->magic = htonl(PKT_MAGIC);
+	h->magic = htonl(VX_FRAME_MAGIC);
 	h->seq = htonl(seq);
 	h->len = htonl(size);
 	for (i = PKT_HDRS + sizeof(*h); i < size; i++)
-		buf[i] = pattern(seq, i);
-	udp->check = htons(udp_csum(ip, udp, ntohs(udp->len)));
+		buf[i] = vx_frame_pattern(seq, i);
+	udp->check = htons(vx_frame_udp_csum(ip, udp, ntohs(udp->len)));
 	if (!udp->check)
 		udp->check = 0xffff;
 }
@@ -100,22 +67,22 @@ int vg_pkt_verify(const uint8_t *buf, uint32_t len, uint32_t *seq)
 	const struct ethhdr *eth = (const void *)buf;
 	const struct iphdr *ip = (const void *)(eth + 1);
 	const struct udphdr *udp = (const void *)(ip + 1);
-	const struct pkt_hdr *h = (const void *)(udp + 1);
+	const struct vx_frame_hdr *h = (const void *)(udp + 1);
 	uint32_t flen, i;
 
 	if (len < PKT_HDRS + sizeof(*h) || eth->h_proto != htons(ETH_P_IP) ||
-	    ip->protocol != IPPROTO_UDP || udp->dest != htons(PKT_PORT) ||
-	    h->magic != htonl(PKT_MAGIC))
+	    ip->protocol != IPPROTO_UDP || udp->dest != htons(VX_FRAME_PORT) ||
+	    h->magic != htonl(VX_FRAME_MAGIC))
 		return 0;
 	*seq = ntohl(h->seq);
 	flen = ntohl(h->len);
 	if (flen > len || ip->ihl != 5 || ntohs(ip->tot_len) != flen - ETH_HLEN ||
-	    csum(ip, sizeof(*ip), 0) != 0)
+	    vx_frame_csum(ip, sizeof(*ip), 0) != 0)
 		return -1;
-	if (udp->check && udp_csum(ip, udp, ntohs(udp->len)) != 0)
+	if (udp->check && vx_frame_udp_csum(ip, udp, ntohs(udp->len)) != 0)
 		return -1;
 	for (i = PKT_HDRS + sizeof(*h); i < flen; i++)
-		if (buf[i] != pattern(*seq, i))
+		if (buf[i] != vx_frame_pattern(*seq, i))
 			return -1;
 	return 1;
 }
