@@ -6,7 +6,7 @@ all: $(VX_PKT)
 
 $(VX_PKT): $(BUILD)/obj/tools/vx-pkt.o
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # vx-guest: a virtio-net guest on vhost-user (tests, benchmark); uses user/vu_msg.c.
 VX_GUEST := $(BUILD)/vx-guest

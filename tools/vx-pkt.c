@@ -8,11 +8,16 @@
  *   vx-pkt send --dev IF --dst MAC [--src MAC] [--count N] [--size BYTES] [--rate PPS]
  *   vx-pkt recv --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S] [--any]
  *   vx-pkt echo --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S]
+ *   vx-pkt ping --dev IF --dst MAC [--count N] [--rate PROBES/S] [--size BYTES] [--timeout S]
  *
  * recv prints "received N ok M bad K" and fails if K > 0 or M < --count.
  * --any also counts frames of other generators (e.g. testpmd txonly) as ok,
  * without checking them; the MAC filter still applies.
  * echo sends every matching frame back with its MAC addresses swapped.
+ * ping sends one frame at a time to an echoing peer (a guest in macswap
+ * mode), waits up to --timeout for that frame to come back intact, and
+ * prints "ping sent N replies M lost K p50_us A p99_us B max_us C": round
+ * trips measured with CLOCK_MONOTONIC around the socket calls.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -350,6 +356,86 @@ static int vx_pkt_recv(struct vx_pkt_opts *o, bool echo)
 	return c.bad || c.ok < o->count;
 }
 
+static int vx_pkt_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Waits for frame seq to come back from o->dst; returns 1, or 0 on timeout. */
+static int vx_pkt_await(int fd, const struct vx_pkt_opts *o, uint32_t seq, double end)
+{
+	static uint8_t buf[VX_PKT_MAX];
+	struct sockaddr_ll from;
+	uint32_t got;
+	ssize_t n;
+
+	for (;;) {
+		double left = end - vx_pkt_now();
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		socklen_t fl = sizeof(from);
+
+		if (left <= 0)
+			return 0;
+		if (poll(&pfd, 1, (int)ceil(left * 1000)) <= 0)
+			continue;
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n < (ssize_t)sizeof(struct ether_header) || from.sll_pkttype == PACKET_OUTGOING ||
+		    memcmp(buf + ETH_ALEN, o->dst, ETH_ALEN))
+			continue;
+		if (vx_pkt_verify(buf, n, &got) == 1 && got == seq)
+			return 1;
+	}
+}
+
+static int vx_pkt_ping(struct vx_pkt_opts *o)
+{
+	static uint8_t buf[VX_PKT_MAX];
+	unsigned long i, replies = 0;
+	double *rtt, start, t0;
+	int fd, err = 0;
+
+	fd = vx_pkt_open(o);
+	if (fd < 0)
+		return 1;
+	if (!o->has_src && vx_pkt_dev_mac(fd, o->dev, o->src)) {
+		fprintf(stderr, "vx-pkt: cannot read the MAC of %s\n", o->dev);
+		close(fd);
+		return 1;
+	}
+	rtt = calloc(o->count, sizeof(*rtt));
+	if (!rtt) {
+		close(fd);
+		return 1;
+	}
+	start = vx_pkt_now();
+	for (i = 0; i < o->count; i++) {
+		vx_pkt_build(buf, o, (uint32_t)i);
+		t0 = vx_pkt_now();
+		err = vx_pkt_xmit(fd, buf, o->size);
+		if (err)
+			break;
+		if (vx_pkt_await(fd, o, (uint32_t)i, t0 + o->timeout))
+			rtt[replies++] = (vx_pkt_now() - t0) * 1e6;
+		if (o->rate) {
+			double due = start + (double)(i + 1) / o->rate;
+
+			while (vx_pkt_now() < due)
+				usleep(20);
+		}
+	}
+	qsort(rtt, replies, sizeof(*rtt), vx_pkt_cmp_double);
+	printf("ping sent %lu replies %lu lost %lu p50_us %.1f p99_us %.1f max_us %.1f\n", i,
+	       replies, i - replies, replies ? rtt[replies / 2] : 0.0,
+	       replies ? rtt[(replies * 99) / 100 < replies ? (replies * 99) / 100 : replies - 1]
+		       : 0.0,
+	       replies ? rtt[replies - 1] : 0.0);
+	free(rtt);
+	close(fd);
+	return err || !replies;
+}
+
 static int vx_pkt_parse_mac(const char *s, uint8_t *mac)
 {
 	unsigned int b[ETH_ALEN];
@@ -373,7 +459,9 @@ static void vx_pkt_usage(void)
 	    "PPS] [--vlan ID]\n"
 	    "       vx-pkt recv --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S] [--any]\n"
 	    "                  [--vlan ID]   (frames of that 802.1Q VLAN only; default untagged)\n"
-	    "       vx-pkt echo --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S]\n");
+	    "       vx-pkt echo --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S]\n"
+	    "       vx-pkt ping --dev IF --dst MAC [--count N] [--rate PROBES/S] [--size BYTES]\n"
+	    "                  [--timeout S]   (per probe)\n");
 }
 
 static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
@@ -451,6 +539,15 @@ int main(int argc, char **argv)
 		if (!o.count)
 			o.count = 1;
 		return vx_pkt_send(&o);
+	}
+	if (!strcmp(mode, "ping")) {
+		if (!o.has_dst) {
+			vx_pkt_usage();
+			return 2;
+		}
+		if (!o.count)
+			o.count = 1;
+		return vx_pkt_ping(&o);
 	}
 	if (!strcmp(mode, "recv") || !strcmp(mode, "echo"))
 		return vx_pkt_recv(&o, mode[0] == 'e');

@@ -1,0 +1,357 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark: vhost-xdpd against the back-ends people would use instead,
+# in one run, with the same traffic and the same core placement.
+#
+#   a  vhost-xdpd                          vhost-user -> AF_XDP on the "NIC"
+#   b  dpdk-testpmd net_vhost + net_af_xdp vhost-user -> AF_XDP, DPDK's design
+#   c  dpdk-testpmd net_vhost + net_tap    vhost-user -> tap, bridged to the NIC
+#
+# The "NIC" is the veth vxa (host namespace) <-> vxb (peer namespace) of
+# tests/lib/ns.sh. The guest is DPDK's virtio-user front-end in dpdk-testpmd;
+# the wire side is another dpdk-testpmd with net_af_xdp on vxb (throughput)
+# or vx-pkt on a packet socket (latency, CPU at a fixed rate).
+#
+# Cores: the back-end gets CPU 1 to itself (taskset / EAL -l); the guest's
+# and the peer's forwarding lcores share CPU 0. The output says so.
+#
+#   tests/bench/bench.sh [--runs N] [--time S] [--systems abc] [--smoke] [--out FILE]
+#
+# --smoke: one run, short windows, fewer cases: checks that every piece
+# works (CI), not a measurement. The table goes to stdout and to --out.
+set -uo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/dpdk.sh"
+
+RUNS=5
+WINDOW=2
+SYSTEMS=abc
+SMOKE=0
+OUT=$VX_BUILD/bench/results.md
+CPU_RATE=20000
+PING_N=2000
+SIZES=(64 1518)
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) RUNS=$2; shift ;;
+	--time) WINDOW=$2; shift ;;
+	--systems) SYSTEMS=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--smoke) SMOKE=1 ;;
+	-h | --help) sed -n '3,21p' "$0"; exit 0 ;;
+	*) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$SMOKE" = 1 ]; then
+	RUNS=1
+	WINDOW=0.5
+	PING_N=200
+	CPU_RATE=5000
+fi
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --runs must be a positive integer" >&2; exit 2; }
+[[ "$SYSTEMS" =~ ^[abc]+$ ]] || { echo "bench.sh: --systems takes letters from abc" >&2; exit 2; }
+
+GMAC=52:54:00:00:00:10
+SOCK=$VX_TMP/vm0.sock
+PKT=$VX_BUILD/vx-pkt
+VXD=$VX_BUILD/vhost-xdpd
+# "system case value" lines, one per measurement (VX_TMP is removed with each system's namespaces).
+RAW=$(mktemp /tmp/vx-bench-raw.XXXXXX)
+BE_CPU=1	# the back-end's core
+: >"$RAW"
+
+for t in "$VX_TESTPMD" taskset; do
+	command -v "$t" >/dev/null || { echo "bench.sh: $t not found (run tools/install-deps.sh)" >&2; exit 1; }
+done
+for t in "$PKT" "$VXD"; do
+	[ -x "$t" ] || { echo "bench.sh: $t not built (run make)" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "bench.sh: needs 2 CPUs" >&2; exit 1; }
+
+declare -A SYS_NAME=([a]="vhost-xdpd" [b]="DPDK vhost + af_xdp" [c]="DPDK vhost + tap")
+BE_PID=
+
+cleanup() {
+	vx_testpmd_stop_all
+	vx_ns_teardown
+	vx_huge_teardown
+	rm -f "$RAW"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+record() { echo "$1 $2 $3" >>"$RAW"; }
+
+# --- set-up of one system ----------------------------------------------
+
+# The tap-backed system needs a bridge between the tap and the NIC, as a
+# tap-backed host would have.
+bridge_tap() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		vx_in_host ip link show dtap0 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	vx_in_host ip link add br0 type bridge &&
+		vx_in_host ip link set vxa master br0 &&
+		vx_in_host ip link set dtap0 master br0 &&
+		vx_in_host ip link set br0 up &&
+		vx_in_host ip link set dtap0 up
+}
+
+backend_start() { # backend_start a|b|c
+	case $1 in
+	a)
+		taskset -c "$BE_CPU" nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" \
+			--port "name=vm0,socket=$SOCK,mac=$GMAC" --stats-file "$VX_TMP/stats" \
+			2>>"$VX_TMP/daemon.log" &
+		BE_PID=$!
+		vx_wait_path "$SOCK" 10
+		;;
+	b | c)
+		local wire="net_af_xdp0,iface=$VX_NIC"
+		[ "$1" = c ] && wire="net_tap0,iface=dtap0"
+		vx_testpmd_start be "$VX_HNS" -l 0,1 --main-lcore 0 --no-pci \
+			--single-file-segments --vdev "net_vhost0,iface=$SOCK" --vdev "$wire" -- \
+			--nb-cores=1 --total-num-mbufs=16384 --forward-mode=io || return 1
+		BE_PID=${_vx_tp_pid[be]}
+		[ "$1" = c ] && { bridge_tap || return 1; }
+		vx_testpmd_cmd be start
+		;;
+	esac
+}
+
+backend_stop() {
+	if [ "$1" = a ]; then
+		VX_DAEMON_PID=$BE_PID vx_daemon_stop
+	else
+		vx_testpmd_stop be
+	fi
+	BE_PID=
+}
+
+guest_start() {
+	vx_testpmd_start g "" -l 0,1 --main-lcore 1 --no-pci --single-file-segments \
+		--vdev "virtio_user0,path=$SOCK,queues=1,mac=$GMAC" -- \
+		--nb-cores=1 --total-num-mbufs=16384 --forward-mode=macswap --eth-peer="0,$BMAC" || return 1
+	local i
+	for ((i = 0; i < 50; i++)); do
+		vx_testpmd_query g "show port info 0" | grep -q 'Link status: up' && return 0
+		sleep 0.2
+	done
+	log "guest link did not come up"
+	return 1
+}
+
+peer_start() {
+	vx_testpmd_start p "$VX_PNS" -l 0,1 --main-lcore 1 --no-pci \
+		--single-file-segments --vdev "net_af_xdp1,iface=$VX_PEER" -- \
+		--nb-cores=1 --total-num-mbufs=16384 --forward-mode=rxonly --eth-peer="0,$GMAC"
+}
+
+# --- measurements ------------------------------------------------------
+
+# Rx-pps of a testpmd port over the window: testpmd itself computes it
+# between two "show port stats" calls, from its own clock.
+rx_pps() { # rx_pps NAME
+	vx_testpmd_query "$1" "show port stats 0" >/dev/null
+	sleep "$WINDOW"
+	vx_testpmd_query "$1" "show port stats 0" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | tail -n 1
+}
+
+mpps() { awk -v p="${1:-0}" 'BEGIN { printf "%.3f", p / 1e6 }'; }
+
+# One throughput case: the sender starts, the receiver's rate is measured.
+tput() { # tput SYS CASE SIZE
+	local sys=$1 case=$2 size=$3 pps sender receiver
+	case $case in
+	g2w) sender=g receiver=p ;;
+	w2g) sender=p receiver=g ;;
+	pvp) sender=p receiver=p ;;
+	esac
+	vx_testpmd_cmd g "set txpkts $((size - 4))"
+	vx_testpmd_cmd p "set txpkts $((size - 4))"
+	case $case in
+	g2w)
+		vx_testpmd_cmd p "set fwd rxonly"
+		vx_testpmd_cmd g "set fwd txonly"
+		vx_testpmd_cmd p start
+		vx_testpmd_cmd g start
+		;;
+	w2g)
+		vx_testpmd_cmd g "set fwd rxonly"
+		vx_testpmd_cmd p "set fwd txonly"
+		vx_testpmd_cmd g start
+		vx_testpmd_cmd p start
+		;;
+	pvp)
+		vx_testpmd_cmd g "set fwd macswap"
+		vx_testpmd_cmd p "set fwd macswap"
+		vx_testpmd_cmd g start
+		vx_testpmd_cmd p "start tx_first 16"
+		;;
+	esac
+	sleep 0.5
+	pps=$(rx_pps "$receiver")
+	vx_testpmd_cmd "$sender" stop
+	vx_testpmd_cmd g stop
+	vx_testpmd_cmd p stop
+	sleep 0.3
+	record "$sys" "${case}_${size}" "$(mpps "$pps")"
+	log "${SYS_NAME[$sys]}: $case $size B: $(mpps "$pps") Mpps"
+}
+
+# CPU time (user + system, all threads) of a process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# Round trips through the back-end and the guest (macswap), one at a time,
+# from a packet socket on the peer; and the back-end's CPU at a fixed rate.
+latency_cpu() { # latency_cpu SYS
+	local sys=$1 out t0 t1 c0 c1 secs hz
+	hz=$(getconf CLK_TCK)
+	vx_testpmd_cmd g "set fwd macswap"
+	vx_testpmd_cmd g start
+	sleep 0.3
+	out=$(vx_in_peer "$PKT" ping --dev "$VX_PEER" --dst "$GMAC" --count "$PING_N" \
+		--rate 1000 --size 60 --timeout 0.5)
+	log "${SYS_NAME[$sys]}: $out"
+	record "$sys" lat_p50 "$(awk '{ for (i = 1; i < NF; i++) if ($i == "p50_us") print $(i + 1) }' <<<"$out")"
+	record "$sys" lat_p99 "$(awk '{ for (i = 1; i < NF; i++) if ($i == "p99_us") print $(i + 1) }' <<<"$out")"
+	# Idle: guest attached, no traffic.
+	c0=$(cpu_ticks "$BE_PID")
+	t0=$(date +%s.%N)
+	sleep "$WINDOW"
+	c1=$(cpu_ticks "$BE_PID")
+	t1=$(date +%s.%N)
+	record "$sys" cpu_idle "$(awk -v c="$((c1 - c0))" -v h="$hz" -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / h / (b - a) }')"
+	# A fixed offered rate, echoed by the guest.
+	secs=$(awk -v w="$WINDOW" 'BEGIN { print (w < 1 ? 1 : w) + 1 }')
+	c0=$(cpu_ticks "$BE_PID")
+	t0=$(date +%s.%N)
+	vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$GMAC" --size 60 --rate "$CPU_RATE" \
+		--count "$(awk -v r="$CPU_RATE" -v s="$secs" 'BEGIN { print int(r * s) }')" >/dev/null
+	c1=$(cpu_ticks "$BE_PID")
+	t1=$(date +%s.%N)
+	vx_testpmd_cmd g stop
+	record "$sys" cpu_rate "$(awk -v c="$((c1 - c0))" -v h="$hz" -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / h / (b - a) }')"
+	log "${SYS_NAME[$sys]}: idle $(tail -n 2 "$RAW" | head -n 1 | cut -d' ' -f3) cores," \
+		"$CPU_RATE pps echoed: $(tail -n 1 "$RAW" | cut -d' ' -f3) cores"
+}
+
+run_system() { # run_system SYS
+	local sys=$1 size
+	# ns.sh removes VX_TMP with the namespaces: a fresh one per system.
+	VX_TMP=$(mktemp -d /tmp/vx-bench.XXXXXX)
+	SOCK=$VX_TMP/vm0.sock
+	vx_ns_setup || { log "namespace setup failed"; return 1; }
+	BMAC=$(vx_in_peer cat /sys/class/net/"$VX_PEER"/address)
+	vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	if ! backend_start "$sys" || ! guest_start || ! peer_start; then
+		log "${SYS_NAME[$sys]}: set-up failed; logs in $VX_TMP"
+		VX_KEEP_TMP=1
+		vx_testpmd_stop_all
+		[ "$sys" = a ] && backend_stop a
+		vx_ns_teardown
+		return 1
+	fi
+	for size in "${SIZES[@]}"; do
+		tput "$sys" g2w "$size"
+		tput "$sys" w2g "$size"
+		tput "$sys" pvp "$size"
+	done
+	# The peer testpmd's XDP program takes every frame on vxb; the packet
+	# socket cases need it gone.
+	vx_testpmd_stop p
+	latency_cpu "$sys"
+	vx_testpmd_stop g
+	backend_stop "$sys"
+	vx_ns_teardown
+}
+
+# --- report ------------------------------------------------------------
+
+median() { # median SYS CASE
+	awk -v s="$1" -v c="$2" '$1 == s && $2 == c && $3 != "" { print $3 }' "$RAW" | sort -g |
+		awk '{ v[++n] = $1 } END { if (!n) { print "-"; exit }
+		      printf "%g", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+
+ratio() { # ratio A B: A / B
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-";
+		else printf "%.2f", a / b }'
+}
+
+report() {
+	local cases=() labels=() i s a v hdr sep
+	for size in "${SIZES[@]}"; do
+		cases+=("g2w_$size" "w2g_$size" "pvp_$size")
+		labels+=("guest->wire $size B (Mpps)" "wire->guest $size B (Mpps)" "PVP loop $size B (Mpps)")
+	done
+	cases+=(lat_p50 lat_p99 cpu_rate cpu_idle)
+	labels+=("round trip p50 (us, lower is better)" "round trip p99 (us, lower is better)"
+		"CPU at $CPU_RATE pps echoed (cores, lower is better)" "CPU idle, guest attached (cores)")
+	hdr="| case |"
+	sep="|---|"
+	for s in $(grep -o . <<<"$SYSTEMS"); do
+		hdr+=" ${SYS_NAME[$s]} |"
+		sep+="---:|"
+	done
+	for s in $(grep -o . <<<"$SYSTEMS"); do
+		[ "$s" = a ] && continue
+		hdr+=" a / $s |"
+		sep+="---:|"
+	done
+	echo "$hdr"
+	echo "$sep"
+	for i in "${!cases[@]}"; do
+		local line="| ${labels[$i]} |"
+		for s in $(grep -o . <<<"$SYSTEMS"); do
+			line+=" $(median "$s" "${cases[$i]}") |"
+		done
+		a=$(median a "${cases[$i]}")
+		for s in $(grep -o . <<<"$SYSTEMS"); do
+			[ "$s" = a ] && continue
+			v=$(median "$s" "${cases[$i]}")
+			line+=" $(ratio "$a" "$v") |"
+		done
+		echo "$line"
+	done
+}
+
+header() {
+	echo "# vhost-xdp benchmark"
+	echo
+	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit: $(git -C "$VX_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$VX_ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+	echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
+	echo "- NIC: veth pair in two namespaces, AF_XDP copy mode, one queue"
+	echo "- cores: back-end pinned to CPU $BE_CPU alone (taskset -c $BE_CPU / EAL -l 0,1 with its forwarding lcore on 1);"
+	echo "  guest (testpmd virtio-user) and wire peer (testpmd net_af_xdp on vxb) forwarding lcores share CPU 0"
+	echo "- runs: $RUNS per system, interleaved; each figure is the median; windows of ${WINDOW} s; frame sizes include the 4-byte FCS"
+	echo "- latency: vx-pkt ping, $PING_N probes at 1000/s, 64 B, guest echoes (macswap); vhost-xdpd in event mode, DPDK polls"
+	echo "- CPU: /proc/PID/stat utime+stime of the back-end process over the window"
+	[ "$SMOKE" = 1 ] && echo "- SMOKE RUN: one short run, a functional check, not a measurement"
+	echo
+}
+
+vx_bpffs
+vx_huge_setup 512 || { echo "bench.sh: no hugepages" >&2; exit 1; }
+for ((r = 1; r <= RUNS; r++)); do
+	for s in $(grep -o . <<<"$SYSTEMS"); do
+		log "run $r/$RUNS: ${SYS_NAME[$s]}"
+		run_system "$s" || log "run $r of ${SYS_NAME[$s]} failed"
+	done
+done
+mkdir -p "$(dirname "$OUT")"
+{
+	header
+	report
+} | tee "$OUT"
+cp "$RAW" "${OUT%.md}.raw"
+# Every system must have produced every figure; a hole is a failure.
+! report | grep -q ' - |'
