@@ -17,3 +17,12 @@ all: $(VX_GUEST)
 $(VX_GUEST): $(VX_GUEST_OBJS) $(VX_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# vx-xskgen: a bare AF_XDP socket (tx or rx only), the ceiling for any AF_XDP back-end.
+VX_XSKGEN := $(BUILD)/vx-xskgen
+
+all: $(VX_XSKGEN)
+
+$(VX_XSKGEN): $(BUILD)/obj/tools/vx-xskgen.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
