@@ -17,7 +17,9 @@
 # "set txpkts size-4", vx-xskgen --size size-4).
 #
 # Standalone (sets up and removes its own namespaces and hugepages):
-#   flock /tmp/vx-cpu.lock tests/bench/ceiling.sh [--time S] [--sizes "64 1518"]
+#   flock /tmp/vx-cpu.lock tests/bench/ceiling.sh [--time S] [--sizes "64 1518"] [--runs N]
+# prints the median of N runs (default 3) per case; each run's lines go to stderr.
+# Run to run, single figures vary by up to +-30% on this machine.
 # Sourced after tests/lib/ns.sh and tests/lib/dpdk.sh, with vx_ns_setup and
 # vx_huge_setup done and nothing else on vxa/vxb's queue 0:
 #   vx_ceil_run [WINDOW [SIZES...]]
@@ -102,30 +104,49 @@ vx_ceil_run() {
 	fi
 }
 
+# Median of each case over the runs: vx_ceil_median < "x case value" lines.
+vx_ceil_median() {
+	sort -k2,2 -k3,3g | awk '{ v[$2] = v[$2] " " $3; n[$2]++; s[$2] = $1 }
+		END { for (c in v) { split(substr(v[c], 2), a, " "); k = n[c]
+			m = k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+			printf "%s %s %.3f\n", s[c], c, m } }' | sort -k2,2V
+}
+
 vx_ceil_main() {
-	local win=2 sizes="64 1518"
+	local win=2 sizes="64 1518" runs=3 r r_rc raw
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--time) win=$2; shift ;;
 		--sizes) sizes=$2; shift ;;
-		-h | --help) sed -n '3,26p' "$0"; exit 0 ;;
+		--runs) runs=$2; shift ;;
+		-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
 		*) echo "ceiling.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 		esac
 		shift
 	done
 	[[ "$win" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "ceiling.sh: --time takes seconds" >&2; exit 2; }
 	[[ "$sizes" =~ ^[0-9\ ]+$ ]] || { echo "ceiling.sh: --sizes takes frame sizes" >&2; exit 2; }
+	[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "ceiling.sh: --runs takes a positive integer" >&2; exit 2; }
 	. "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
 	. "$(dirname "${BASH_SOURCE[0]}")/../lib/dpdk.sh"
 	command -v "$VX_TESTPMD" >/dev/null || { echo "ceiling.sh: $VX_TESTPMD not found" >&2; exit 1; }
-	trap 'vx_testpmd_stop_all; vx_ns_teardown; vx_huge_teardown' EXIT
+	raw=$(mktemp /tmp/vx-ceiling.XXXXXX)
+	trap 'vx_testpmd_stop_all; vx_ns_teardown; vx_huge_teardown; rm -f "$raw" "$raw.run"' EXIT
 	trap 'exit 130' INT TERM
 	vx_huge_setup 512 || { echo "ceiling.sh: no hugepages" >&2; exit 1; }
 	vx_ns_setup || { echo "ceiling.sh: namespace setup failed" >&2; exit 1; }
 	vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	# shellcheck disable=SC2086 # a list of sizes
-	vx_ceil_run "$win" $sizes
+	for ((r = 1; r <= runs; r++)); do
+		vx_ceil_log "run $r/$runs"
+		# shellcheck disable=SC2086 # a list of sizes
+		vx_ceil_run "$win" $sizes >"$raw.run"
+		r_rc=$?
+		cat "$raw.run" >&2
+		cat "$raw.run" >>"$raw"
+		[ "$r_rc" = 0 ] || return 1
+	done
+	vx_ceil_median <"$raw"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
