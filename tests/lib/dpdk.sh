@@ -27,6 +27,7 @@ vx_huge_setup() {
 	local want=${1:-1024} have
 	have=$(cat /proc/sys/vm/nr_hugepages)
 	[ -n "$_vx_huge_saved" ] || _vx_huge_saved=$have
+	mkdir -p /dev/hugepages
 	mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages || return 1
 	[ "$have" -ge "$want" ] && return 0
 	echo "$want" >/proc/sys/vm/nr_hugepages
