@@ -12,3 +12,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/lib/tap.o $(VX_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The benchmark's XDP sink (tests/bench/sink.bpf.c), loaded by iproute2: no skeleton.
+BENCH_SINK := $(BUILD)/bench/sink.bpf.o
+all: $(BENCH_SINK)
+$(BENCH_SINK): tests/bench/sink.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -4,6 +4,7 @@
 # in one run, with the same traffic and the same core placement.
 #
 #   a  vhost-xdpd                          vhost-user -> AF_XDP on the "NIC"
+#   d  vhost-xdpd --port ...,queue=dedicated  the same, guest memory as the UMEM
 #   b  dpdk-testpmd net_vhost + net_af_xdp vhost-user -> AF_XDP, DPDK's design
 #   c  dpdk-testpmd net_vhost + net_tap    vhost-user -> tap, bridged to the NIC
 #
@@ -15,7 +16,12 @@
 # Cores: the back-end gets CPU 1 to itself (taskset / EAL -l); the guest's
 # and the peer's forwarding lcores share CPU 0. The output says so.
 #
-#   tests/bench/bench.sh [--runs N] [--time S] [--systems abc] [--smoke] [--out FILE]
+#   tests/bench/bench.sh [--runs N] [--time S] [--systems abc] [--cases LIST] [--smoke]
+#                        [--out FILE]
+#
+# --cases: a comma-separated subset of g2w,w2g,pvp,lat (default: all).
+# VX_BENCH_PERF=DIR: also record a cpu-clock profile of the back-end's core
+# for each throughput case into DIR/<system>-<case>.data (perf report -i).
 #
 # --smoke: one run, short windows, fewer cases: checks that every piece
 # works (CI), not a measurement. The table goes to stdout and to --out.
@@ -32,14 +38,18 @@ OUT=$VX_BUILD/bench/results.md
 CPU_RATE=20000
 PING_N=2000
 SIZES=(64 1518)
+CASES=g2w,w2g,pvp,lat
+GUEST=$VX_BUILD/vx-guest
+SINK=$VX_BUILD/bench/sink.bpf.o
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift ;;
 	--time) WINDOW=$2; shift ;;
 	--systems) SYSTEMS=$2; shift ;;
+	--cases) CASES=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--smoke) SMOKE=1 ;;
-	-h | --help) sed -n '3,21p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -51,7 +61,10 @@ if [ "$SMOKE" = 1 ]; then
 	CPU_RATE=5000
 fi
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --runs must be a positive integer" >&2; exit 2; }
-[[ "$SYSTEMS" =~ ^[abc]+$ ]] || { echo "bench.sh: --systems takes letters from abc" >&2; exit 2; }
+[[ "$SYSTEMS" =~ ^[abcd]+$ ]] || { echo "bench.sh: --systems takes letters from abcd" >&2; exit 2; }
+[[ ",$CASES," =~ ^(,(g2w|w2g|pvp|lat))+,$ ]] ||
+	{ echo "bench.sh: --cases takes a comma-separated list of g2w,w2g,pvp,lat" >&2; exit 2; }
+want_case() { [[ ",$CASES," == *",$1,"* ]]; }
 
 GMAC=52:54:00:00:00:10
 SOCK=$VX_TMP/vm0.sock
@@ -65,15 +78,18 @@ BE_CPU=1	# the back-end's core
 for t in "$VX_TESTPMD" taskset; do
 	command -v "$t" >/dev/null || { echo "bench.sh: $t not found (run tools/install-deps.sh)" >&2; exit 1; }
 done
-for t in "$PKT" "$VXD"; do
+for t in "$PKT" "$VXD" "$GUEST"; do
 	[ -x "$t" ] || { echo "bench.sh: $t not built (run make)" >&2; exit 1; }
 done
+[ -f "$SINK" ] || { echo "bench.sh: $SINK not built (run make)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench.sh: needs 2 CPUs" >&2; exit 1; }
 
-declare -A SYS_NAME=([a]="vhost-xdpd" [b]="DPDK vhost + af_xdp" [c]="DPDK vhost + tap")
+declare -A SYS_NAME=([a]="vhost-xdpd" [d]="vhost-xdpd dedicated" [b]="DPDK vhost + af_xdp"
+	[c]="DPDK vhost + tap")
 BE_PID=
 
 cleanup() {
+	vxg_stop
 	vx_testpmd_stop_all
 	vx_ns_teardown
 	vx_huge_teardown
@@ -104,9 +120,11 @@ bridge_tap() {
 
 backend_start() { # backend_start a|b|c
 	case $1 in
-	a)
+	a | d)
+		local q=
+		[ "$1" = d ] && q=,queue=dedicated
 		taskset -c "$BE_CPU" nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" \
-			--port "name=vm0,socket=$SOCK,mac=$GMAC" --stats-file "$VX_TMP/stats" \
+			--port "name=vm0,socket=$SOCK,mac=$GMAC$q" --stats-file "$VX_TMP/stats" ${VX_BENCH_XDPD_ARGS:-} \
 			2>>"$VX_TMP/daemon.log" &
 		BE_PID=$!
 		vx_wait_path "$SOCK" 10
@@ -125,7 +143,7 @@ backend_start() { # backend_start a|b|c
 }
 
 backend_stop() {
-	if [ "$1" = a ]; then
+	if [ "$1" = a ] || [ "$1" = d ]; then
 		VX_DAEMON_PID=$BE_PID vx_daemon_stop
 	else
 		vx_testpmd_stop be
@@ -154,51 +172,93 @@ peer_start() {
 
 # --- measurements ------------------------------------------------------
 
+# guest->wire frames are counted by an XDP program on the peer's veth that
+# drops them (sink.bpf.c): no polling receiver shares CPU 0 with the guest.
+SINK_MAP=
+sink_on() {
+	local prog
+	vx_in_peer ip link set dev "$VX_PEER" xdp obj "$SINK" sec xdp || return 1
+	prog=$(vx_in_peer ip -d link show dev "$VX_PEER" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
+	SINK_MAP=$(bpftool -j prog show id "$prog" | grep -o '"map_ids":\[[0-9]*' | grep -o '[0-9]*$')
+	[ -n "$SINK_MAP" ]
+}
+
+sink_off() {
+	vx_in_peer ip link set dev "$VX_PEER" xdp off 2>/dev/null
+	SINK_MAP=
+}
+
+sink_count() {
+	bpftool -j map dump id "$SINK_MAP" | sed 's/.*"formatted"//' | grep -o '"value":[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# Frames per second into the sink over the window, by the clock of this shell.
+sink_pps() { # sink_pps [PROFILE-NAME]
+	local n0 n1 t0 t1
+	n0=$(sink_count)
+	t0=$(date +%s.%N)
+	if [ -n "${VX_BENCH_PERF:-}" ] && [ -n "${1:-}" ]; then
+		mkdir -p "$VX_BENCH_PERF"
+		perf record -q -e cpu-clock -g -C "$BE_CPU" -o "$VX_BENCH_PERF/$1.data" \
+			-- sleep "$WINDOW" >/dev/null 2>&1
+	else
+		sleep "$WINDOW"
+	fi
+	n1=$(sink_count)
+	t1=$(date +%s.%N)
+	awk -v n="$((n1 - n0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }'
+}
+
 # Rx-pps of a testpmd port over the window: testpmd itself computes it
 # between two "show port stats" calls, from its own clock.
-rx_pps() { # rx_pps NAME
+rx_pps() { # rx_pps NAME [PROFILE-NAME]
 	vx_testpmd_query "$1" "show port stats 0" >/dev/null
-	sleep "$WINDOW"
+	if [ -n "${VX_BENCH_PERF:-}" ] && [ -n "${2:-}" ]; then
+		mkdir -p "$VX_BENCH_PERF"
+		perf record -q -e cpu-clock -g -C "$BE_CPU" -o "$VX_BENCH_PERF/$2.data" \
+			-- sleep "$WINDOW" >/dev/null 2>&1
+	else
+		sleep "$WINDOW"
+	fi
 	vx_testpmd_query "$1" "show port stats 0" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | tail -n 1
 }
 
 mpps() { awk -v p="${1:-0}" 'BEGIN { printf "%.3f", p / 1e6 }'; }
 
 # One throughput case: the sender starts, the receiver's rate is measured.
+# g2w runs with the sink on the peer's veth, w2g and pvp with the peer testpmd.
 tput() { # tput SYS CASE SIZE
-	local sys=$1 case=$2 size=$3 pps sender receiver
-	case $case in
-	g2w) sender=g receiver=p ;;
-	w2g) sender=p receiver=g ;;
-	pvp) sender=p receiver=p ;;
-	esac
+	local sys=$1 case=$2 size=$3 pps
 	vx_testpmd_cmd g "set txpkts $((size - 4))"
-	vx_testpmd_cmd p "set txpkts $((size - 4))"
 	case $case in
 	g2w)
-		vx_testpmd_cmd p "set fwd rxonly"
 		vx_testpmd_cmd g "set fwd txonly"
-		vx_testpmd_cmd p start
 		vx_testpmd_cmd g start
+		sleep 0.5
+		pps=$(sink_pps "$sys-${case}_$size")
 		;;
 	w2g)
+		vx_testpmd_cmd p "set txpkts $((size - 4))"
 		vx_testpmd_cmd g "set fwd rxonly"
 		vx_testpmd_cmd p "set fwd txonly"
 		vx_testpmd_cmd g start
 		vx_testpmd_cmd p start
+		sleep 0.5
+		pps=$(rx_pps g "$sys-${case}_$size")
 		;;
 	pvp)
+		vx_testpmd_cmd p "set txpkts $((size - 4))"
 		vx_testpmd_cmd g "set fwd macswap"
 		vx_testpmd_cmd p "set fwd macswap"
 		vx_testpmd_cmd g start
 		vx_testpmd_cmd p "start tx_first 16"
+		sleep 0.5
+		pps=$(rx_pps p "$sys-${case}_$size")
 		;;
 	esac
-	sleep 0.5
-	pps=$(rx_pps "$receiver")
-	vx_testpmd_cmd "$sender" stop
 	vx_testpmd_cmd g stop
-	vx_testpmd_cmd p stop
+	[ "$case" = g2w ] || vx_testpmd_cmd p stop
 	sleep 0.3
 	record "$sys" "${case}_${size}" "$(mpps "$pps")"
 	log "${SYS_NAME[$sys]}: $case $size B: $(mpps "$pps") Mpps"
@@ -207,16 +267,39 @@ tput() { # tput SYS CASE SIZE
 # CPU time (user + system, all threads) of a process, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# Round trips through the back-end and the guest (macswap), one at a time,
-# from a packet socket on the peer; and the back-end's CPU at a fixed rate.
+# Round trips through the back-end and the guest, one at a time, from a
+# packet socket on the peer; and the back-end's CPU at a fixed rate. The
+# guest here is vx-guest echo, which sleeps on its call eventfd (event
+# mode), so that CPU 0 is not taken by a polling guest; vx-pkt and vx-guest
+# are both pinned to CPU 0, the back-end keeps CPU 1.
+vxg_start() {
+	taskset -c 0 "$GUEST" echo --socket "$SOCK" --mac "$GMAC" >"$VX_TMP/vx-guest.log" 2>&1 &
+	VXG_PID=$!
+	sleep 1
+	kill -0 "$VXG_PID" 2>/dev/null
+}
+
+vxg_stop() {
+	[ -n "${VXG_PID:-}" ] || return 0
+	kill -TERM "$VXG_PID" 2>/dev/null
+	wait "$VXG_PID" 2>/dev/null
+	VXG_PID=
+}
+
+cores_used() { # cores_used TICKS0 TICKS1 T0 T1
+	awk -v c="$(($2 - $1))" -v h="$(getconf CLK_TCK)" -v a="$3" -v b="$4" \
+		'BEGIN { printf "%.3f", c / h / (b - a) }'
+}
+
 latency_cpu() { # latency_cpu SYS
-	local sys=$1 out t0 t1 c0 c1 secs hz
-	hz=$(getconf CLK_TCK)
-	vx_testpmd_cmd g "set fwd macswap"
-	vx_testpmd_cmd g start
-	sleep 0.3
-	out=$(vx_in_peer "$PKT" ping --dev "$VX_PEER" --dst "$GMAC" --count "$PING_N" \
-		--rate 1000 --size 60 --timeout 0.5)
+	local sys=$1 out t0 t1 c0 c1 secs
+	vx_testpmd_stop g
+	if ! vxg_start; then
+		log "${SYS_NAME[$sys]}: vx-guest did not attach: $(tail -n 3 "$VX_TMP/vx-guest.log")"
+		return 1
+	fi
+	out=$(vx_in_peer taskset -c 0 "$PKT" ping --dev "$VX_PEER" --dst "$GMAC" \
+		--count "$PING_N" --rate 1000 --size 60 --timeout 0.5)
 	log "${SYS_NAME[$sys]}: $out"
 	record "$sys" lat_p50 "$(awk '{ for (i = 1; i < NF; i++) if ($i == "p50_us") print $(i + 1) }' <<<"$out")"
 	record "$sys" lat_p99 "$(awk '{ for (i = 1; i < NF; i++) if ($i == "p99_us") print $(i + 1) }' <<<"$out")"
@@ -226,25 +309,31 @@ latency_cpu() { # latency_cpu SYS
 	sleep "$WINDOW"
 	c1=$(cpu_ticks "$BE_PID")
 	t1=$(date +%s.%N)
-	record "$sys" cpu_idle "$(awk -v c="$((c1 - c0))" -v h="$hz" -v a="$t0" -v b="$t1" \
-		'BEGIN { printf "%.3f", c / h / (b - a) }')"
+	record "$sys" cpu_idle "$(cores_used "$c0" "$c1" "$t0" "$t1")"
 	# A fixed offered rate, echoed by the guest.
 	secs=$(awk -v w="$WINDOW" 'BEGIN { print (w < 1 ? 1 : w) + 1 }')
 	c0=$(cpu_ticks "$BE_PID")
 	t0=$(date +%s.%N)
-	vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$GMAC" --size 60 --rate "$CPU_RATE" \
-		--count "$(awk -v r="$CPU_RATE" -v s="$secs" 'BEGIN { print int(r * s) }')" >/dev/null
+	vx_in_peer taskset -c 0 "$PKT" send --dev "$VX_PEER" --dst "$GMAC" --size 60 \
+		--rate "$CPU_RATE" --count "$(awk -v r="$CPU_RATE" -v s="$secs" 'BEGIN { print int(r * s) }')" >/dev/null
 	c1=$(cpu_ticks "$BE_PID")
 	t1=$(date +%s.%N)
-	vx_testpmd_cmd g stop
-	record "$sys" cpu_rate "$(awk -v c="$((c1 - c0))" -v h="$hz" -v a="$t0" -v b="$t1" \
-		'BEGIN { printf "%.3f", c / h / (b - a) }')"
+	vxg_stop
+	record "$sys" cpu_rate "$(cores_used "$c0" "$c1" "$t0" "$t1")"
 	log "${SYS_NAME[$sys]}: idle $(tail -n 2 "$RAW" | head -n 1 | cut -d' ' -f3) cores," \
 		"$CPU_RATE pps echoed: $(tail -n 1 "$RAW" | cut -d' ' -f3) cores"
 }
 
+setup_failed() {
+	log "${SYS_NAME[$1]}: set-up failed; logs in $VX_TMP"
+	VX_KEEP_TMP=1
+	vx_testpmd_stop_all
+	case $1 in a | d) backend_stop "$1" ;; esac
+	vx_ns_teardown
+}
+
 run_system() { # run_system SYS
-	local sys=$1 size
+	local sys=$1 size c
 	# ns.sh removes VX_TMP with the namespaces: a fresh one per system.
 	VX_TMP=$(mktemp -d /tmp/vx-bench.XXXXXX)
 	SOCK=$VX_TMP/vm0.sock
@@ -252,24 +341,33 @@ run_system() { # run_system SYS
 	BMAC=$(vx_in_peer cat /sys/class/net/"$VX_PEER"/address)
 	vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	if ! backend_start "$sys" || ! guest_start || ! peer_start; then
-		log "${SYS_NAME[$sys]}: set-up failed; logs in $VX_TMP"
-		VX_KEEP_TMP=1
-		vx_testpmd_stop_all
-		[ "$sys" = a ] && backend_stop a
-		vx_ns_teardown
+	if ! backend_start "$sys" || ! guest_start || ! sink_on; then
+		setup_failed "$sys"
 		return 1
 	fi
-	for size in "${SIZES[@]}"; do
-		tput "$sys" g2w "$size"
-		tput "$sys" w2g "$size"
-		tput "$sys" pvp "$size"
-	done
+	if want_case g2w; then
+		for size in "${SIZES[@]}"; do
+			tput "$sys" g2w "$size"
+		done
+	fi
+	sink_off
+	if want_case w2g || want_case pvp; then
+		if ! peer_start; then
+			setup_failed "$sys"
+			return 1
+		fi
+		for size in "${SIZES[@]}"; do
+			for c in w2g pvp; do
+				want_case "$c" && tput "$sys" "$c" "$size"
+			done
+		done
+	fi
 	# The peer testpmd's XDP program takes every frame on vxb; the packet
 	# socket cases need it gone.
 	vx_testpmd_stop p
-	latency_cpu "$sys"
+	want_case lat && latency_cpu "$sys"
 	vx_testpmd_stop g
+	vxg_stop
 	backend_stop "$sys"
 	vx_ns_teardown
 }
@@ -288,23 +386,34 @@ ratio() { # ratio A B: A / B
 }
 
 report() {
-	local cases=() labels=() i s a v hdr sep
+	local cases=() labels=() i s hdr sep
 	for size in "${SIZES[@]}"; do
-		cases+=("g2w_$size" "w2g_$size" "pvp_$size")
-		labels+=("guest->wire $size B (Mpps)" "wire->guest $size B (Mpps)" "PVP loop $size B (Mpps)")
+		want_case g2w && cases+=("g2w_$size") && labels+=("guest->wire $size B (Mpps)")
+		want_case w2g && cases+=("w2g_$size") && labels+=("wire->guest $size B (Mpps)")
+		want_case pvp && cases+=("pvp_$size") && labels+=("PVP loop $size B (Mpps)")
 	done
-	cases+=(lat_p50 lat_p99 cpu_rate cpu_idle)
-	labels+=("round trip p50 (us, lower is better)" "round trip p99 (us, lower is better)"
-		"CPU at $CPU_RATE pps echoed (cores, lower is better)" "CPU idle, guest attached (cores)")
+	if want_case lat; then
+		cases+=(lat_p50 lat_p99 cpu_rate cpu_idle)
+		labels+=("round trip p50 (us, lower is better)" "round trip p99 (us, lower is better)"
+			"CPU at $CPU_RATE pps echoed (cores, lower is better)" "CPU idle, guest attached (cores)")
+	fi
 	hdr="| case |"
 	sep="|---|"
 	for s in $(grep -o . <<<"$SYSTEMS"); do
 		hdr+=" ${SYS_NAME[$s]} |"
 		sep+="---:|"
 	done
-	for s in $(grep -o . <<<"$SYSTEMS"); do
-		[ "$s" = a ] && continue
-		hdr+=" a / $s |"
+	# Ratios: each of ours (a, d) against each other system, ours / theirs.
+	local pairs=() o t
+	for o in a d; do
+		[[ "$SYSTEMS" == *$o* ]] || continue
+		for t in $(grep -o . <<<"$SYSTEMS"); do
+			[ "$t" = a ] || [ "$t" = d ] || pairs+=("$o$t")
+		done
+	done
+	[[ "$SYSTEMS" == *a* && "$SYSTEMS" == *d* ]] && pairs+=(da)
+	for o in "${pairs[@]}"; do
+		hdr+=" ${o:0:1} / ${o:1:1} |"
 		sep+="---:|"
 	done
 	echo "$hdr"
@@ -314,11 +423,8 @@ report() {
 		for s in $(grep -o . <<<"$SYSTEMS"); do
 			line+=" $(median "$s" "${cases[$i]}") |"
 		done
-		a=$(median a "${cases[$i]}")
-		for s in $(grep -o . <<<"$SYSTEMS"); do
-			[ "$s" = a ] && continue
-			v=$(median "$s" "${cases[$i]}")
-			line+=" $(ratio "$a" "$v") |"
+		for o in "${pairs[@]}"; do
+			line+=" $(ratio "$(median "${o:0:1}" "${cases[$i]}")" "$(median "${o:1:1}" "${cases[$i]}")") |"
 		done
 		echo "$line"
 	done
@@ -331,9 +437,11 @@ header() {
 	echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
 	echo "- NIC: veth pair in two namespaces, AF_XDP copy mode, one queue"
 	echo "- cores: back-end pinned to CPU $BE_CPU alone (taskset -c $BE_CPU / EAL -l 0,1 with its forwarding lcore on 1);"
-	echo "  guest (testpmd virtio-user) and wire peer (testpmd net_af_xdp on vxb) forwarding lcores share CPU 0"
+	echo "  guest (testpmd virtio-user) and wire peer (testpmd net_af_xdp on vxb) forwarding lcores share CPU 0;"
+	echo "  guest->wire frames are counted and dropped by an XDP program on vxb (no receiver process)"
 	echo "- runs: $RUNS per system, interleaved; each figure is the median; windows of ${WINDOW} s; frame sizes include the 4-byte FCS"
-	echo "- latency: vx-pkt ping, $PING_N probes at 1000/s, 64 B, guest echoes (macswap); vhost-xdpd in event mode, DPDK polls"
+	echo "- latency and CPU: the guest is vx-guest echo (event mode: sleeps on its call eventfd), pinned to CPU 0 with vx-pkt;"
+	echo "  vx-pkt ping sends $PING_N probes at 1000/s, 64 B, one at a time; vhost-xdpd in event mode, DPDK's back-ends poll"
 	echo "- CPU: /proc/PID/stat utime+stime of the back-end process over the window"
 	[ "$SMOKE" = 1 ] && echo "- SMOKE RUN: one short run, a functional check, not a measurement"
 	echo
