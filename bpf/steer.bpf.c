@@ -147,6 +147,18 @@ int vx_steer(struct xdp_md *ctx)
 		vx_count(port->port_id, VX_CNT_DROP_NO_SOCKET);
 		return XDP_DROP;
 	}
+	/*
+	 * A dedicated-queue port's socket has the guest's own buffers in its fill
+	 * ring: the kernel copies the frame (and any metadata an earlier chained
+	 * program added in front of it) into guest memory. The daemon only posts
+	 * buffers that hold max_len bytes after the virtio-net header; nothing
+	 * longer may go there, and nothing may be written before the frame.
+	 */
+	if (port->max_len && ((void *)(long)ctx->data_end - (void *)(long)ctx->data > port->max_len ||
+			      ctx->data_meta < ctx->data)) {
+		vx_count(port->port_id, VX_CNT_DROP_TOO_BIG);
+		return XDP_DROP;
+	}
 	/* Counted as redirected even if the socket's rx ring turns out to be full. */
 	vx_count(port->port_id, VX_CNT_REDIRECT);
 	return bpf_redirect_map(&vx_xsks, qid, XDP_DROP);

@@ -25,7 +25,13 @@ void vx_cli_usage(FILE *f)
 	      "                          mode=server   the daemon creates the socket (default)\n"
 	      "                          mode=client   the VMM listens; the daemon connects and\n"
 	      "                                        reconnects\n"
+	      "                          queue=dedicated  the NIC queue belongs to this VM: its\n"
+	      "                                        memory is the AF_XDP UMEM, frames are not\n"
+	      "                                        copied by the daemon (one untagged port,\n"
+	      "                                        a one-queue NIC)\n"
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
+	      "  --busy-poll USEC      event mode: keep polling this long after a busy pass\n"
+	      "                        (default 50, 0-10000; 0 = sleep as soon as idle)\n"
 	      "  --zero-copy MODE      auto (default: try zero-copy, fall back to copy), on, off\n"
 	      "  --skb-mode            attach XDP in generic (skb) mode\n"
 	      "  --stats-file PATH     write counters there every --stats-interval and at exit\n"
@@ -111,6 +117,10 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 		if (strcmp(val, "server") && strcmp(val, "client"))
 			return fail(err, len, "mode '%s': use server or client", val);
 		p->client = !strcmp(val, "client");
+	} else if (!strcmp(key, "queue")) {
+		if (strcmp(val, "shared") && strcmp(val, "dedicated"))
+			return fail(err, len, "queue '%s': use shared or dedicated", val);
+		p->dedicated = !strcmp(val, "dedicated");
 	} else {
 		return fail(err, len, "unknown key '%s'", key);
 	}
@@ -159,6 +169,11 @@ static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 	for (i = 0; i < cfg->nports; i++) {
 		const struct vx_port_cfg *a = &cfg->ports[i];
 
+		/* user/dq.h: only one VM's frames may reach guest memory through the queue. */
+		if (a->dedicated && (cfg->nports > 1 || a->vlan))
+			return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only "
+				    "port, untagged", a->name);
+
 		for (j = 0; j < i; j++) {
 			const struct vx_port_cfg *b = &cfg->ports[j];
 
@@ -178,6 +193,7 @@ enum {
 	OPT_NIC = 256,
 	OPT_PORT,
 	OPT_POLL,
+	OPT_BUSY_POLL,
 	OPT_ZC,
 	OPT_SKB,
 	OPT_STATS,
@@ -190,6 +206,7 @@ static const struct option vx_options[] = {
 	{ "nic", required_argument, NULL, OPT_NIC },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "poll", no_argument, NULL, OPT_POLL },
+	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ "zero-copy", required_argument, NULL, OPT_ZC },
 	{ "skb-mode", no_argument, NULL, OPT_SKB },
 	{ "stats-file", required_argument, NULL, OPT_STATS },
@@ -217,6 +234,12 @@ static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size
 		return parse_port(cfg, arg, err, len);
 	case OPT_POLL:
 		cfg->poll = true;
+		return 0;
+	case OPT_BUSY_POLL:
+		if (!parse_uint(arg, VX_BUSY_POLL_MAX_US, &v))
+			return fail(err, len, "--busy-poll: '%s' is not 0-%u microseconds", arg,
+				    VX_BUSY_POLL_MAX_US);
+		cfg->busy_poll_us = (unsigned int)v;
 		return 0;
 	case OPT_ZC:
 		if (!strcmp(arg, "auto"))
@@ -266,6 +289,7 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->stats_interval = 1;
+	cfg->busy_poll_us = VX_BUSY_POLL_DEF_US;
 	cfg->log_level = VX_LOG_INFO;
 	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed option cluster */
 	opterr = 0;

@@ -15,12 +15,17 @@
 #include "log.h"
 #include "xsk_port.h"
 
+/* Event mode: how long the worker keeps polling after a busy pass (user/net.h). */
+#define VX_BUSY_POLL_DEF_US 50
+#define VX_BUSY_POLL_MAX_US 10000
+
 struct vx_port_cfg {
 	char name[16];
 	char path[108];		/* sun_path */
 	uint8_t mac[6];
 	uint16_t vlan;		/* 0 = untagged */
 	bool client;
+	bool dedicated;		/* the NIC queue's UMEM is this guest's memory (user/dq.h) */
 };
 
 struct vx_cfg {
@@ -28,6 +33,7 @@ struct vx_cfg {
 	struct vx_port_cfg ports[VX_MAX_PORTS];
 	unsigned int nports;
 	bool poll;
+	unsigned int busy_poll_us;	/* event mode; 0 = sleep after every idle pass */
 	bool skb_mode;
 	bool cleanup;
 	enum vx_xsk_zc zc;

@@ -84,7 +84,14 @@ int vx_mem_add(struct vx_mem *m, const struct vx_mem_desc *d, int fd)
 		p = mmap(NULL, len = end, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	r = &m->r[m->n++];
+	r = &m->r[m->n];
+	r->fd = m->keep_fds ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (m->keep_fds && r->fd < 0) {
+		err = -errno;
+		munmap(p, len);
+		return err;
+	}
+	m->n++;
 	r->gpa = d->gpa;
 	r->size = d->size;
 	r->uva = d->uva;
@@ -104,6 +111,8 @@ int vx_mem_remove(struct vx_mem *m, const struct vx_mem_desc *d)
 		if (r->gpa != d->gpa || r->size != d->size || r->uva != d->uva)
 			continue;
 		munmap(r->map, r->map_len);
+		if (r->fd >= 0)
+			close(r->fd);
 		memmove(r, r + 1, (m->n - i - 1) * sizeof(*r));
 		m->n--;
 		return 0;
@@ -115,8 +124,11 @@ void vx_mem_clear(struct vx_mem *m)
 {
 	unsigned int i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
 		munmap(m->r[i].map, m->r[i].map_len);
+		if (m->r[i].fd >= 0)
+			close(m->r[i].fd);
+	}
 	m->n = 0;
 }
 

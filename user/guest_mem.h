@@ -25,9 +25,11 @@ struct vx_mem_region {
 	uint8_t *hva;		/* where the region is mapped here */
 	void *map;		/* mmap base and length, for munmap */
 	uint64_t map_len;
+	int fd;			/* a duplicate of the backing file's fd if keep_fds, else -1 */
 };
 
 struct vx_mem {
+	bool keep_fds;		/* the dedicated queue (dq.c) maps the files a second time */
 	unsigned int n;
 	struct vx_mem_region r[VX_MEM_MAX_REGIONS];
 };
@@ -49,8 +51,8 @@ struct vx_seg {
 
 /*
  * Maps one region from fd and appends it to m after checking it against the
- * regions already there. Does not take ownership of fd. On error m is
- * unchanged.
+ * regions already there. Does not take ownership of fd (with m->keep_fds it
+ * keeps a duplicate). On error m is unchanged.
  */
 int vx_mem_add(struct vx_mem *m, const struct vx_mem_desc *d, int fd);
 /* Unmaps and removes the region matching d's gpa, size and uva. */

@@ -167,7 +167,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	opts = (struct vx_nic_opts){ .poll = cfg.poll, .skb_mode = cfg.skb_mode, .zc = cfg.zc };
+	opts = (struct vx_nic_opts){ .poll = cfg.poll, .busy_poll_us = cfg.busy_poll_us,
+				     .dedicated = cfg.ports[0].dedicated,
+				     .skb_mode = cfg.skb_mode, .zc = cfg.zc };
 	/* Sockets first: a bad path is reported before anything touches the NIC. */
 	if (ports_create(&cfg))
 		goto out;

@@ -6,6 +6,10 @@
 
 #include "net.h"
 
+#ifndef XDP_PACKET_HEADROOM
+#define XDP_PACKET_HEADROOM 256	/* include/uapi/linux/bpf.h */
+#endif
+
 /* A chain spread over more RX buffers than this is dropped (only with MRG_RXBUF). */
 #define VX_RX_MAX_BUFS 64
 /* Guest TX data is copied this far into a frame, leaving room for a VLAN tag. */
@@ -190,7 +194,7 @@ static void port_rx_copy(struct vx_nic *nic, struct vx_dev *dev, const uint8_t *
 
 	if (!dev->bl_len)
 		r = rx_to_guest(dev, pkt, len);
-	if (r == RX_NO_BUFFER && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
+	if (r == RX_NO_BUFFER && x && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
 	    len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
 		memcpy(vx_xsk_data(x, addr), pkt, len);
 		if (backlog_push(dev, 0, addr, 0, len))
@@ -315,6 +319,42 @@ drop:
 	vx_xsk_frame_free(x, addr);
 }
 
+/*
+ * Dedicated queue: the frame goes out from guest memory. Its Ethernet header
+ * is copied into our frame at addr first and checked there, so what the
+ * wire gets is what we checked (dq.h). Returns false if the chain must take
+ * the copy path instead; true if it was sent or dropped (the chain is then
+ * given back on completion, or at once).
+ */
+static bool tx_in_place(struct vx_nic *nic, struct vx_dev *dev, const struct vx_chain *c,
+			uint64_t addr)
+{
+	struct vx_xsk *x = nic->xsk[0];
+	struct vx_dq_ent e = { .head = c->head };
+	uint8_t *eth = vx_xsk_data(x, addr);
+	uint32_t len;
+
+	if (!nic->dq_on || !nic->dq->zc_tx || nic->dq->tx.n == VX_DQ_INFLIGHT || dev->vlan ||
+	    vx_dq_tx_frame(nic->dq, c, dev->hdr_len, &e.addr, &len) || len <= ETH_HLEN ||
+	    len > nic->mtu + ETH_HLEN || !nic->link_up)
+		return false;
+	memcpy(eth, nic->dq->area + e.addr, ETH_HLEN);
+	if (memcmp(eth + ETH_ALEN, dev->mac, ETH_ALEN) || mac_is_multicast(eth))
+		return false;	/* the copy path counts and drops, or floods */
+	if (!vx_xsk_tx2(x, addr, ETH_HLEN, e.addr + ETH_HLEN, len - ETH_HLEN)) {
+		vx_xsk_tx_flush(x);
+		if (!vx_xsk_tx2(x, addr, ETH_HLEN, e.addr + ETH_HLEN, len - ETH_HLEN))
+			return false;
+	}
+	e.addr += ETH_HLEN;
+	vx_dq_fifo_push(&nic->dq->tx, &e);
+	dev->stats.tx_packets++;
+	dev->stats.tx_bytes += len;
+	dev->stats.tx_in_place++;
+	nic->stats.tx_frames++;
+	return true;
+}
+
 bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
 {
 	struct vx_vq *vq = &dev->vq[VX_TX_VQ];
@@ -323,7 +363,7 @@ bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
 	struct vx_chain c;
 	uint64_t addr;
 
-	if (!vx_vq_active(vq))
+	if (!vx_vq_active(vq) || !x)
 		return false;
 	while (pkts < VX_TX_PKT_WEIGHT && bytes < VX_TX_BYTE_WEIGHT) {
 		if (!vx_xsk_frame_alloc(x, &addr)) {
@@ -336,6 +376,12 @@ bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
 			vx_xsk_frame_free(x, addr);
 			break;
 		}
+		nic->work++;
+		if (tx_in_place(nic, dev, &c, addr)) {
+			pkts++;
+			bytes += c.out_len;
+			continue;
+		}
 		tx_one(nic, dev, &c, addr);
 		vx_vq_push(vq, c.head, 0);
 		pkts++;
@@ -345,16 +391,50 @@ bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
 	return pkts >= VX_TX_PKT_WEIGHT || bytes >= VX_TX_BYTE_WEIGHT;
 }
 
+/*
+ * Dedicated queue: the kernel wrote the frame into the guest buffer lent at
+ * d->base; add the virtio-net header in front of it and give it back.
+ */
+static void rx_in_place(struct vx_nic *nic, struct vx_dev *dev, const struct vx_xsk_desc *d)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr = { .num_buffers = htole16(1) };
+	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
+	struct vx_dq_ent e;
+
+	if (!vx_dq_fifo_take(&nic->dq->rx, d->base, &e)) {
+		nic->stats.rx_no_port++;	/* not a buffer we lent: cannot happen */
+		return;
+	}
+	/* Where we assumed the kernel would put it (dq.h); else hand the buffer back empty. */
+	if (d->addr != e.addr + XDP_PACKET_HEADROOM || d->len > nic->dq->max_len) {
+		dev->stats.rx_buf_refused++;
+		vx_vq_push(vq, e.head, 0);
+		return;
+	}
+	memcpy(nic->dq->area + d->addr - dev->hdr_len, &hdr, dev->hdr_len);
+	if (vq->log)
+		vx_dirty_log_mark(vq->log, e.gpa, dev->hdr_len + d->len);
+	vx_vq_push(vq, e.head, dev->hdr_len + d->len);
+	dev->stats.rx_packets++;
+	dev->stats.rx_bytes += d->len;
+	dev->stats.rx_in_place++;
+}
+
 /* A frame from socket q: strip the VLAN tag, find the port, deliver. */
 static void rx_frame(struct vx_nic *nic, unsigned int q, const struct vx_xsk_desc *d)
 {
 	struct vx_xsk *x = nic->xsk[q];
-	uint8_t *pkt = vx_xsk_data(x, d->addr);
+	uint8_t *pkt;
 	uint32_t len = d->len;
 	uint16_t vlan = 0, off = 0;
 	struct vx_dev *dev;
 
 	nic->stats.rx_frames++;
+	if (nic->dq_on && d->base >= vx_xsk_pool_end(x)) {
+		rx_in_place(nic, nic->ports[0], d);
+		return;
+	}
+	pkt = vx_xsk_data(x, d->addr);
 	if (len >= ETH_HLEN + VLAN_HLEN && pkt[12] == 0x81 && pkt[13] == 0x00) {
 		vlan = ((pkt[14] << 8) | pkt[15]) & 0xfff;
 		memmove(pkt + VLAN_HLEN, pkt, 2 * ETH_ALEN);
@@ -379,6 +459,7 @@ bool vx_net_rx_xsk(struct vx_nic *nic, unsigned int q)
 		return false;
 	for (b = 0; b < VX_RX_BATCHES; b++) {
 		n = vx_xsk_rx(nic->xsk[q], descs, VX_BATCH);
+		nic->work += n;
 		for (i = 0; i < n; i++)
 			rx_frame(nic, q, &descs[i]);
 		if (n < VX_BATCH)
@@ -394,15 +475,18 @@ bool vx_net_rx_bcast(struct vx_nic *nic)
 	uint16_t vlan;
 	int len;
 
-	if (!nic->bcast)
+	/* Only after epoll said so: a recvmsg per pass would be a syscall per wake-up. */
+	if (!nic->bcast || !nic->bcast_ready)
 		return false;
 	for (i = 0; i < VX_BCAST_WEIGHT; i++) {
 		struct vx_dev *src;
 		unsigned int p;
 
 		len = vx_bcast_recv(nic->bcast, buf, sizeof(buf), &vlan);
-		if (len < ETH_HLEN)
+		if (len < ETH_HLEN) {
+			nic->bcast_ready = false;
 			return false;
+		}
 		nic->stats.bcast_frames++;
 		src = port_by_mac(nic, buf + ETH_ALEN, vlan);
 		for (p = 0; p < nic->nports; p++) {
@@ -413,4 +497,65 @@ bool vx_net_rx_bcast(struct vx_nic *nic)
 		}
 	}
 	return true;
+}
+
+void vx_net_dq_post(struct vx_nic *nic, struct vx_dev *dev)
+{
+	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
+	uint64_t addrs[VX_DQ_POST_BATCH];
+	struct vx_dq_ent e;
+	uint32_t n = 0, room;
+	struct vx_chain c;
+
+	if (!nic->dq_on || !vx_vq_active(vq))
+		return;
+	room = vx_xsk_fill_room(nic->xsk[0]);
+	while (n < room && n < VX_DQ_POST_BATCH && vx_vq_pop(vq, &c) > 0) {
+		e.head = c.head;
+		if (vx_dq_rx_fill_addr(nic->dq, &c, dev->hdr_len, &e.addr, &e.gpa) ||
+		    !vx_dq_fifo_push(&nic->dq->rx, &e)) {
+			dev->stats.rx_buf_refused++;
+			vx_vq_push(vq, c.head, 0);
+			continue;
+		}
+		addrs[n++] = e.addr;
+	}
+	/* Cannot take fewer: n is within the ring's room. */
+	if (n)
+		vx_xsk_fill(nic->xsk[0], addrs, n);
+	nic->work += n;
+}
+
+void vx_net_dq_tx_done(struct vx_nic *nic, struct vx_dev *dev)
+{
+	struct vx_vq *vq = &dev->vq[VX_TX_VQ];
+	uint64_t addrs[VX_BATCH];
+	struct vx_dq_ent e;
+	uint32_t n, i;
+
+	if (!nic->dq_on)
+		return;
+	while ((n = vx_xsk_foreign_done(nic->xsk[0], addrs, VX_BATCH))) {
+		for (i = 0; i < n; i++)
+			if (vx_dq_fifo_take(&nic->dq->tx, addrs[i], &e))
+				vx_vq_push(vq, e.head, 0);
+	}
+	vx_vq_flush(vq);
+}
+
+void vx_net_dq_return(struct vx_nic *nic, struct vx_dev *dev)
+{
+	struct vx_vq *rx = &dev->vq[VX_RX_VQ], *tx = &dev->vq[VX_TX_VQ];
+	struct vx_dq_ent e;
+
+	while (vx_dq_fifo_pop(&nic->dq->rx, &e))
+		if (rx->ready)
+			vx_vq_push(rx, e.head, 0);
+	while (vx_dq_fifo_pop(&nic->dq->tx, &e))
+		if (tx->ready)
+			vx_vq_push(tx, e.head, 0);
+	if (rx->ready)
+		vx_vq_flush(rx);
+	if (tx->ready)
+		vx_vq_flush(tx);
 }

@@ -23,6 +23,17 @@
 #define VX_RX_BATCHES	  4		/* AF_XDP RX batches per socket per pass */
 #define VX_BCAST_WEIGHT	  64		/* broadcast frames per pass */
 
+/*
+ * Event mode under load: a wake-up costs the worker an epoll_wait and a
+ * context switch, and the guest an eventfd write per kick. After a pass
+ * that moved at least VX_BUSY_MIN_WORK chains or frames (a backlog built up
+ * while we slept, so packets come faster than we wake) the worker keeps
+ * polling, with kicks still off, until --busy-poll microseconds pass with
+ * nothing to do. A trickle (a ping, a few thousand packets per second)
+ * never reaches the threshold and keeps the sleep-on-every-pass behaviour.
+ */
+#define VX_BUSY_MIN_WORK  16
+
 /* Each returns true if it stopped because of a weight limit (more work waits). */
 bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev);
 bool vx_net_rx_xsk(struct vx_nic *nic, unsigned int q);
@@ -31,5 +42,12 @@ bool vx_net_rx_bcast(struct vx_nic *nic);
 void vx_net_backlog_drain(struct vx_nic *nic, struct vx_dev *dev);
 /* Returns all backlog frames to their pools (port stopped). */
 void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev);
+
+/* Dedicated queue (user/dq.h): lends guest RX buffers to the fill ring. */
+void vx_net_dq_post(struct vx_nic *nic, struct vx_dev *dev);
+/* Gives completed zero-copy TX buffers back to the guest. */
+void vx_net_dq_tx_done(struct vx_nic *nic, struct vx_dev *dev);
+/* After the socket is closed: every buffer still lent goes back, empty. */
+void vx_net_dq_return(struct vx_nic *nic, struct vx_dev *dev);
 
 #endif

@@ -24,7 +24,11 @@
 	X(rx_drop_too_big)	/* guest buffers too small for the frame */                \
 	X(rx_drop_not_ready)	/* no guest attached or queue not running */               \
 	X(local_switched)	/* delivered to another port on this NIC */                \
-	X(queue_broken)		/* times a queue of this port was marked broken */
+	X(queue_broken)		/* times a queue of this port was marked broken */          \
+	X(tx_in_place)		/* dedicated queue: sent from guest memory, not copied */  \
+	X(rx_in_place)		/* dedicated queue: written by the kernel into the guest */\
+	X(rx_buf_refused)	/* dedicated queue: RX buffer unusable, returned empty */  \
+	X(rx_drop_kernel)	/* dedicated queue: dropped by the kernel (no buffer) */
 
 #define VX_NIC_COUNTERS(X)                                                                 \
 	X(rx_frames)		/* frames taken from the AF_XDP sockets */                 \

@@ -201,6 +201,17 @@ int vx_steer_port_add(struct vx_steer *st, uint32_t port_id, const uint8_t mac[6
 	return err;
 }
 
+int vx_steer_port_limit(struct vx_steer *st, uint32_t port_id, const uint8_t mac[6],
+			uint16_t vlan, uint32_t max_len)
+{
+	struct vx_port_key key = {.vlan = vlan};
+	struct vx_port_val val = {.port_id = port_id, .max_len = max_len};
+
+	memcpy(key.mac, mac, sizeof(key.mac));
+	return bpf_map__update_elem(st->skel->maps.vx_ports, &key, sizeof(key), &val, sizeof(val),
+				    BPF_EXIST);
+}
+
 int vx_steer_port_del(struct vx_steer *st, const uint8_t mac[6], uint16_t vlan)
 {
 	struct vx_port_key key = {.vlan = vlan};

@@ -191,7 +191,7 @@ static int mem_desc_from(struct vx_mem_desc *d, const struct vu_region *r)
 static int h_set_mem_table(struct vx_dev *dev, struct vu_msg *m)
 {
 	const struct vu_mem_table *t = &m->p.mem;
-	struct vx_mem nm = { 0 };
+	struct vx_mem nm = { .keep_fds = dev->mem.keep_fds };
 	struct vx_mem_desc d;
 	unsigned int i;
 	int err;

@@ -7,7 +7,9 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
 
 #include "log.h"
 #include "net.h"
@@ -35,6 +37,8 @@ static int ep_add(struct vx_nic *nic, int fd, uint64_t data)
 
 	return epoll_ctl(nic->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
+
+static void dq_check(struct vx_nic *nic);
 
 /* ---- the ops control threads call; all with the worker paused ---- */
 
@@ -74,11 +78,13 @@ static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)
 	}
 	/* Buffers may already be waiting in a ring that just started. */
 	nic->pending = true;
+	dq_check(nic);
 }
 
 static void nic_dev_reset(struct vx_dev *dev)
 {
 	vx_net_backlog_drop(dev->owner, dev);
+	dq_check(dev->owner);
 }
 
 static const struct vx_dev_ops nic_dev_ops = {
@@ -125,6 +131,8 @@ static void handle_event(struct vx_nic *nic, const struct epoll_event *ev)
 	case EV_BCAST:
 		if (ev->events & (EPOLLERR | EPOLLHUP))
 			ev_error(nic, d);
+		else if (EV_KIND(d) == EV_BCAST)
+			nic->bcast_ready = true;
 		break;
 	}
 }
@@ -150,9 +158,13 @@ static bool rearm_kicks(struct vx_nic *nic, bool *nofd)
 		if (nic->opts.poll)
 			continue;
 		more |= vx_vq_kick_enable(tx);
-		if (d->bl_len)
+		/* A dedicated queue wants new RX buffers for the fill ring as they come. */
+		if (d->bl_len || nic->dq_on)
 			more |= vx_vq_kick_enable(rx);
 	}
+	/* Zero-copy TX buffers return on completion, which wakes no one: look again soon. */
+	if (nic->dq_on && nic->dq->tx.n)
+		*nofd = true;
 	return more;
 }
 
@@ -169,8 +181,14 @@ static bool worker_pass(struct vx_nic *nic, bool *nofd)
 	}
 	if (nic->xsk[0])
 		vx_xsk_tx_flush(nic->xsk[0]);
+	if (nic->dq_on) {
+		vx_vq_kick_disable(&nic->ports[0]->vq[VX_RX_VQ]);
+		vx_net_dq_tx_done(nic, nic->ports[0]);
+	}
 	for (i = 0; i < nic->nq; i++)
 		more |= vx_net_rx_xsk(nic, i);
+	if (nic->dq_on)
+		vx_net_dq_post(nic, nic->ports[0]);
 	more |= vx_net_rx_bcast(nic);
 	for (i = 0; i < nic->nports; i++) {
 		vx_net_backlog_drain(nic, nic->ports[i]);
@@ -178,9 +196,45 @@ static bool worker_pass(struct vx_nic *nic, bool *nofd)
 	}
 	if (nic->xsk[0])
 		vx_xsk_tx_flush(nic->xsk[0]);
-	if (!more)
-		more = rearm_kicks(nic, nofd);
+	if (nic->dq_on)
+		vx_net_dq_tx_done(nic, nic->ports[0]);
+	/* A queue the guest broke stops the dedicated socket too. */
+	if (nic->dq)
+		dq_check(nic);
 	return more;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * After a pass with nothing left: keep polling while a busy period lasts
+ * (see VX_BUSY_MIN_WORK), else ask for kicks again. Returns true if the
+ * worker must not sleep.
+ */
+static bool worker_idle(struct vx_nic *nic, uint64_t moved, uint64_t *spin_until, bool *nofd)
+{
+	uint64_t now;
+
+	if (nic->opts.poll) {
+		rearm_kicks(nic, nofd);	/* only looks for rings without a kick fd */
+		return true;
+	}
+	if (nic->opts.busy_poll_us) {
+		now = now_us();
+		if (moved >= VX_BUSY_MIN_WORK)
+			*spin_until = now + nic->opts.busy_poll_us;
+		else if (moved)
+			*spin_until = *spin_until > now ? now + nic->opts.busy_poll_us : 0;
+		if (now < *spin_until)
+			return true;
+	}
+	return rearm_kicks(nic, nofd);
 }
 
 static void *worker_main(void *arg)
@@ -188,10 +242,11 @@ static void *worker_main(void *arg)
 	struct vx_nic *nic = arg;
 	struct epoll_event ev[32];
 	bool more = true, nofd = false;
+	uint64_t spin_until = 0, work;
 	int n, i, timeout;
 
 	for (;;) {
-		timeout = (more || nic->opts.poll) ? 0 : nofd ? VX_NOFD_POLL_MS : -1;
+		timeout = more ? 0 : nofd ? VX_NOFD_POLL_MS : -1;
 		n = epoll_wait(nic->epfd, ev, 32, timeout);
 		pthread_mutex_lock(&nic->lock);
 		if (nic->stop) {
@@ -201,7 +256,10 @@ static void *worker_main(void *arg)
 		for (i = 0; i < n; i++)
 			handle_event(nic, &ev[i]);
 		nofd = false;
+		work = nic->work;
 		more = worker_pass(nic, &nofd);
+		if (!more)
+			more = worker_idle(nic, nic->work - work, &spin_until, &nofd);
 		pthread_mutex_unlock(&nic->lock);
 		/* Mutexes are not fair: let a waiting control thread in. */
 		while (ctl_waiting)
@@ -233,28 +291,165 @@ static int nic_read_mtu(const char *ifname, uint32_t *mtu, bool *up)
 	return err;
 }
 
-static int nic_open_sockets(struct vx_nic *nic)
+/* Makes x the socket of queue q: the steering program redirects to it from now on. */
+static int nic_xsk_install(struct vx_nic *nic, unsigned int q, struct vx_xsk *x)
+{
+	int err = vx_steer_set_xsk(nic->steer, q, vx_xsk_fd(x));
+
+	if (!err)
+		err = ep_add(nic, vx_xsk_fd(x), EV(EV_XSK, 0, q));
+	if (err) {
+		vx_steer_set_xsk(nic->steer, q, -1);
+		vx_xsk_close(x);
+		return err;
+	}
+	nic->xsk[q] = x;
+	return 0;
+}
+
+/* Closes queue q's socket; frames of its UMEM that wait in a backlog are dropped first. */
+static void nic_xsk_remove(struct vx_nic *nic, unsigned int q)
+{
+	unsigned int i;
+
+	if (!nic->xsk[q])
+		return;
+	vx_steer_set_xsk(nic->steer, q, -1);
+	epoll_ctl(nic->epfd, EPOLL_CTL_DEL, vx_xsk_fd(nic->xsk[q]), NULL);
+	for (i = 0; i < nic->nports; i++)
+		vx_net_backlog_drop(nic, nic->ports[i]);
+	vx_xsk_close(nic->xsk[q]);
+	nic->xsk[q] = NULL;
+}
+
+/* Queue q's ordinary socket: its own UMEM, copy between it and guest buffers. */
+static int nic_open_queue(struct vx_nic *nic, unsigned int q)
 {
 	struct vx_xsk_opts xo = { .zc = nic->opts.zc, .skb_mode = nic->opts.skb_mode };
+	struct vx_xsk *x;
+	int err;
+
+	err = vx_xsk_open(&x, nic->ifname, q, &xo);
+	if (!err)
+		err = nic_xsk_install(nic, q, x);
+	if (!err)
+		pr_info("%s q%u: AF_XDP socket bound in %s mode\n", nic->ifname, q,
+			vx_xsk_zerocopy(x) ? "zero-copy" : "copy");
+	return err;
+}
+
+static int nic_open_sockets(struct vx_nic *nic)
+{
 	unsigned int q;
 	int err;
 
 	for (q = 0; q < nic->nq; q++) {
-		err = vx_xsk_open(&nic->xsk[q], nic->ifname, q, &xo);
+		err = nic_open_queue(nic, q);
 		if (err)
 			return err;
-		err = vx_steer_set_xsk(nic->steer, q, vx_xsk_fd(nic->xsk[q]));
-		if (!err)
-			err = ep_add(nic, vx_xsk_fd(nic->xsk[q]), EV(EV_XSK, 0, q));
-		if (err)
-			return err;
-		pr_info("%s q%u: AF_XDP socket bound in %s mode\n", nic->ifname, q,
-			vx_xsk_zerocopy(nic->xsk[q]) ? "zero-copy" : "copy");
 	}
 	err = vx_bcast_open(&nic->bcast, nic->ifindex);
 	if (!err)
 		err = ep_add(nic, vx_bcast_fd(nic->bcast), EV(EV_BCAST, 0, 0));
 	return err;
+}
+
+/* ---- dedicated queue (user/dq.h) ---- */
+
+/*
+ * Opens queue 0's socket over the guest's memory. Copy mode even where the
+ * driver could do zero-copy: with zero-copy, a chunk that crosses into a
+ * physically discontiguous page is refused by the kernel, and guest buffers
+ * are not laid out to avoid that; not handled yet.
+ */
+static int dq_open(struct vx_nic *nic, struct vx_xsk **x)
+{
+	struct vx_xsk_opts xo = {
+		.zc = VX_XSK_ZC_OFF,
+		.skb_mode = nic->opts.skb_mode,
+		.nframes = VX_DQ_NFRAMES,
+		.area = nic->dq->area,
+		.area_len = nic->dq->area_len,
+		.sg = true,
+	};
+	int err = vx_xsk_open(x, nic->ifname, 0, &xo);
+
+	if (err == -EINVAL || err == -EOPNOTSUPP) {
+		/* No multi-buffer TX in this kernel: the guest's TX frames are copied. */
+		xo.sg = false;
+		err = vx_xsk_open(x, nic->ifname, 0, &xo);
+	}
+	nic->dq->zc_tx = !err && xo.sg;
+	return err;
+}
+
+static int dq_start(struct vx_nic *nic, struct vx_dev *dev)
+{
+	struct vx_dq *dq = nic->dq;
+	struct vx_xsk *x = NULL;
+	int err;
+
+	dq->max_len = nic->mtu + ETH_HLEN;
+	err = vx_dq_map(dq, &dev->mem, (uint64_t)VX_DQ_NFRAMES * 2048);
+	if (err) {
+		pr_err("%s: dedicated queue: cannot map guest memory as a UMEM: %s\n", dev->name,
+		       strerror(-err));
+		return err;
+	}
+	/* One socket per queue: the ordinary one goes first. */
+	nic_xsk_remove(nic, 0);
+	err = vx_steer_port_limit(nic->steer, dev->id, dev->mac, 0, dq->max_len);
+	if (!err)
+		err = dq_open(nic, &x);
+	if (!err)
+		err = nic_xsk_install(nic, 0, x);
+	if (err) {
+		pr_err("%s: dedicated queue refused (%s); frames are copied instead\n", dev->name,
+		       strerror(-err));
+		vx_steer_port_limit(nic->steer, dev->id, dev->mac, 0, 0);
+		vx_dq_unmap(dq);
+		nic_open_queue(nic, 0);
+		return err;
+	}
+	nic->dq_on = true;
+	nic->dq_drops_seen = 0;
+	pr_info("%s: dedicated queue: %s q0 writes into guest memory, guest TX %s\n", dev->name,
+		nic->ifname, dq->zc_tx ? "read in place" : "copied (no multi-buffer TX)");
+	return 0;
+}
+
+static void dq_stop(struct vx_nic *nic, struct vx_dev *dev)
+{
+	dev->stats.rx_drop_kernel += vx_xsk_kernel_drops(nic->xsk[0]) - nic->dq_drops_seen;
+	nic->dq_drops_seen = 0;
+	/* Closed first: after that the kernel holds no guest buffer, and they can go back. */
+	nic_xsk_remove(nic, 0);
+	nic->dq_on = false;
+	vx_net_dq_return(nic, dev);
+	vx_dq_unmap(nic->dq);
+	vx_steer_port_limit(nic->steer, dev->id, dev->mac, 0, 0);
+	if (nic_open_queue(nic, 0))
+		pr_err("%s: cannot reopen queue 0 after the dedicated queue stopped\n", nic->ifname);
+	pr_info("%s: dedicated queue stopped\n", dev->name);
+}
+
+/* Starts or stops the dedicated socket to match the port's state; called locked. */
+static void dq_check(struct vx_nic *nic)
+{
+	struct vx_dev *dev;
+	bool want;
+
+	if (!nic->dq || !nic->nports)
+		return;
+	dev = nic->ports[0];
+	want = dev->mem.n && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
+	       vx_vq_active(&dev->vq[VX_TX_VQ]);
+	if (nic->dq_on && (!want || vx_dq_stale(nic->dq, &dev->mem)))
+		dq_stop(nic, dev);
+	if (!want)
+		nic->dq->failed = false;
+	else if (!nic->dq_on && !nic->dq->failed && dq_start(nic, dev))
+		nic->dq->failed = true;
 }
 
 int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts *opts)
@@ -276,6 +471,17 @@ int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts
 	nic->link_up = up;
 	nq = vx_xsk_nic_queues(ifname);
 	nic->nq = nq ? (nq < VX_MAX_QUEUES ? nq : VX_MAX_QUEUES) : 1;
+	if (opts->dedicated) {
+		/* Frames on any other queue would reach no socket (dq.h). */
+		if (nic->nq != 1) {
+			pr_err("%s: a dedicated queue needs a NIC with one queue; it has %u "
+			       "(ethtool -L %s combined 1)\n", ifname, nic->nq, ifname);
+			return -EINVAL;
+		}
+		nic->dq = calloc(1, sizeof(*nic->dq));
+		if (!nic->dq)
+			return -ENOMEM;
+	}
 	pthread_mutex_init(&nic->lock, NULL);
 	nic->epfd = epoll_create1(EPOLL_CLOEXEC);
 	nic->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -298,8 +504,12 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 
 	if (nic->nports >= VX_MAX_PORTS)
 		return -ENOSPC;
+	/* The CLI checks this too; the queue's frames must belong to one untagged port. */
+	if (nic->dq && (nic->nports || dev->vlan))
+		return -EINVAL;
 	dev->id = nic->nports;
 	dev->owner = nic;
+	dev->mem.keep_fds = nic->dq != NULL;
 	dev->ops = &nic_dev_ops;
 	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
 	if (err)
@@ -339,6 +549,12 @@ void vx_nic_close(struct vx_nic *nic)
 	}
 	vx_bcast_close(nic->bcast);
 	nic->bcast = NULL;
+	if (nic->dq) {
+		vx_dq_unmap(nic->dq);
+		free(nic->dq);
+		nic->dq = NULL;
+		nic->dq_on = false;
+	}
 	if (nic->epfd >= 0)
 		close(nic->epfd);
 	if (nic->wake_fd >= 0)
@@ -383,9 +599,22 @@ void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 		if (nic->steer)
 			vx_steer_stats(nic->steer, d->id, &ss);
 		d->stats.queue_broken = d->vq[VX_RX_VQ].errors + d->vq[VX_TX_VQ].errors;
+		if (nic->dq_on) {
+			/* The socket may be swapped by the worker: read it locked. */
+			pthread_mutex_lock(&nic->lock);
+			if (nic->dq_on) {
+				uint64_t drops = vx_xsk_kernel_drops(nic->xsk[0]);
+
+				d->stats.rx_drop_kernel += drops - nic->dq_drops_seen;
+				nic->dq_drops_seen = drops;
+			}
+			pthread_mutex_unlock(&nic->lock);
+		}
 		vx_port_stats_print(f, d->name, &d->stats);
-		fprintf(f, "%s steer_redirect %llu\n%s steer_drop_no_socket %llu\n", d->name,
+		fprintf(f, "%s steer_redirect %llu\n%s steer_drop_no_socket %llu\n"
+			   "%s steer_drop_too_big %llu\n", d->name,
 			(unsigned long long)ss.cnt[VX_CNT_REDIRECT], d->name,
-			(unsigned long long)ss.cnt[VX_CNT_DROP_NO_SOCKET]);
+			(unsigned long long)ss.cnt[VX_CNT_DROP_NO_SOCKET], d->name,
+			(unsigned long long)ss.cnt[VX_CNT_DROP_TOO_BIG]);
 	}
 }

@@ -16,6 +16,7 @@
 #include <vhost_xdp/steer_kern_user.h>
 
 #include "bcast.h"
+#include "dq.h"
 #include "stats.h"
 #include "steer.h"
 #include "vhost_user.h"
@@ -23,6 +24,8 @@
 
 struct vx_nic_opts {
 	bool poll;		/* busy-poll instead of sleeping in epoll */
+	bool dedicated;		/* the one port's memory is queue 0's UMEM (user/dq.h) */
+	unsigned int busy_poll_us;	/* event mode: spin this long after a busy pass */
 	bool skb_mode;		/* generic XDP */
 	enum vx_xsk_zc zc;
 };
@@ -40,6 +43,9 @@ struct vx_nic {
 
 	struct vx_dev *ports[VX_MAX_PORTS];
 	unsigned int nports;
+	struct vx_dq *dq;	/* dedicated-queue mode: its state, and */
+	bool dq_on;		/* whether xsk[0] is the guest-memory socket now */
+	uint64_t dq_drops_seen;	/* kernel drop count already added to the port */
 
 	pthread_mutex_t lock;
 	pthread_t thread;
@@ -49,6 +55,8 @@ struct vx_nic {
 	volatile bool stop;
 	volatile bool link_up;	/* refreshed by the main thread */
 	bool pending;		/* work found while locked by a control thread */
+	bool bcast_ready;	/* epoll saw the broadcast socket readable */
+	uint64_t work;		/* guest chains and NIC frames moved, ever */
 
 	struct vx_nic_stats stats;
 };

@@ -39,6 +39,18 @@
 #include "log.h"
 #include "xsk_port.h"
 
+/*
+ * Multi-buffer AF_XDP (Linux 6.6, include/uapi/linux/if_xdp.h); Debian 12's
+ * 6.1 uapi headers predate it. An older kernel refuses the bind flag with
+ * EINVAL, which the dedicated queue takes as "no zero-copy TX".
+ */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
 #define VX_XSK_DEF_NFRAMES	4096
 #define VX_XSK_MIN_NFRAMES	64
 /* Half a page: 1792 usable bytes after XDP_PACKET_HEADROOM, enough for 1514-byte frames. */
@@ -80,6 +92,10 @@ struct vx_xsk {
 	uint32_t lent_tx;	/* in TX ring (queued or submitted), kernel or completion ring */
 	uint32_t tx_queued;	/* reserved TX slots not yet submitted */
 	bool zc;
+	bool foreign;		/* dedicated queue: caller's area, foreign addresses above pool_end */
+	uint64_t pool_end;
+	uint64_t *fdone;	/* completed foreign TX addresses, ring_size at most */
+	uint32_t fdone_n;
 	uint32_t queue;
 	char ifname[IF_NAMESIZE];
 };
@@ -156,7 +172,7 @@ static int vx_xsk_umem_create(struct vx_xsk *x)
 		.comp_size = x->ring_size,
 		.frame_size = x->frame_size,
 		.frame_headroom = 0,
-		.flags = 0,
+		.flags = x->foreign ? XDP_UMEM_UNALIGNED_CHUNK_FLAG : 0,
 	};
 
 	return xsk_umem__create(&x->umem, x->area, x->area_len, &x->fill, &x->comp, &cfg);
@@ -168,7 +184,8 @@ static int vx_xsk_bind_once(struct vx_xsk *x, const struct vx_xsk_opts *opts, bo
 	struct xsk_socket_config cfg = {
 		.rx_size = x->ring_size,
 		.tx_size = x->ring_size,
-		.bind_flags = XDP_USE_NEED_WAKEUP | (zc ? XDP_ZEROCOPY : XDP_COPY),
+		.bind_flags = XDP_USE_NEED_WAKEUP | (zc ? XDP_ZEROCOPY : XDP_COPY) |
+			      (opts->sg ? XDP_USE_SG : 0),
 	};
 	int err;
 
@@ -245,6 +262,8 @@ static void vx_xsk_refill(struct vx_xsk *x)
 {
 	uint32_t want = x->ring_size - x->lent_rx, idx, i;
 
+	if (x->foreign)
+		return;
 	if (want > x->pool_n)
 		want = x->pool_n;
 	if (!want || (want < VX_XSK_FILL_BATCH && x->lent_rx >= VX_XSK_FILL_BATCH))
@@ -288,14 +307,26 @@ int vx_xsk_open(struct vx_xsk **out, const char *ifname, uint32_t queue,
 		goto end_free;
 
 	err = -ENOMEM;
+	x->pool_end = (uint64_t)x->nframes * x->frame_size;
 	x->pool = calloc(x->nframes, sizeof(*x->pool));
-	if (!x->pool) {
+	x->fdone = calloc(x->ring_size, sizeof(*x->fdone));
+	if (!x->pool || !x->fdone) {
 		pr_err("%s q%u: cannot allocate the frame pool\n", ifname, queue);
-		goto end_free;
+		goto end_free_pool;
 	}
-	x->area_len = (size_t)x->nframes * x->frame_size;
-	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-		       0);
+	if (opts->area) {
+		x->foreign = true;
+		x->area = opts->area;
+		x->area_len = opts->area_len;
+		if (x->area_len < x->pool_end) {
+			err = -EINVAL;
+			goto end_free_pool;
+		}
+	} else {
+		x->area_len = x->pool_end;
+		x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	}
 	if (x->area == MAP_FAILED) {
 		err = -errno;
 		pr_err("%s q%u: cannot map %zu bytes of UMEM: %s\n", ifname, queue, x->area_len,
@@ -321,8 +352,10 @@ int vx_xsk_open(struct vx_xsk **out, const char *ifname, uint32_t queue,
 	return 0;
 
 end_unmap:
-	munmap(x->area, x->area_len);
+	if (!x->foreign)
+		munmap(x->area, x->area_len);
 end_free_pool:
+	free(x->fdone);
 	free(x->pool);
 end_free:
 	free(x);
@@ -335,7 +368,9 @@ void vx_xsk_close(struct vx_xsk *x)
 		return;
 	xsk_socket__delete(x->sock);
 	xsk_umem__delete(x->umem);
-	munmap(x->area, x->area_len);
+	if (!x->foreign)
+		munmap(x->area, x->area_len);
+	free(x->fdone);
 	free(x->pool);
 	free(x);
 }
@@ -380,8 +415,16 @@ unsigned vx_xsk_complete(struct vx_xsk *x)
 	n = xsk_ring_cons__peek(&x->comp, x->ring_size, &idx);
 	if (!n)
 		return 0;
-	for (i = 0; i < n; i++)
-		vx_xsk_pool_push(x, *xsk_ring_cons__comp_addr(&x->comp, idx + i));
+	for (i = 0; i < n; i++) {
+		uint64_t a = *xsk_ring_cons__comp_addr(&x->comp, idx + i);
+
+		if (x->foreign)
+			a = xsk_umem__add_offset_to_addr(a);
+		if (a < x->pool_end)
+			vx_xsk_pool_push(x, a);
+		else if (x->fdone_n < x->ring_size)	/* lent_tx bounds it */
+			x->fdone[x->fdone_n++] = a;
+	}
 	xsk_ring_cons__release(&x->comp, n);
 	x->lent_tx -= n;
 	return n;
@@ -396,7 +439,8 @@ unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max)
 	n = xsk_ring_cons__peek(&x->rx, max, &idx);
 	for (i = 0; i < n; i++) {
 		d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
-		descs[i].addr = d->addr;
+		descs[i].addr = x->foreign ? xsk_umem__add_offset_to_addr(d->addr) : d->addr;
+		descs[i].base = x->foreign ? xsk_umem__extract_addr(d->addr) : d->addr;
 		descs[i].len = d->len;
 	}
 	if (n) {
@@ -445,6 +489,72 @@ void vx_xsk_tx_flush(struct vx_xsk *x)
 		vx_xsk_complete(x);
 	}
 	vx_xsk_complete(x);
+}
+
+uint32_t vx_xsk_fill_room(const struct vx_xsk *x)
+{
+	return x->ring_size - x->lent_rx;
+}
+
+uint32_t vx_xsk_fill(struct vx_xsk *x, const uint64_t *addrs, uint32_t n)
+{
+	uint32_t idx, i;
+
+	if (n > vx_xsk_fill_room(x))
+		n = vx_xsk_fill_room(x);
+	if (!n || xsk_ring_prod__reserve(&x->fill, n, &idx) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = addrs[i];
+	xsk_ring_prod__submit(&x->fill, n);
+	x->lent_rx += n;
+	vx_xsk_wake_rx(x);
+	return n;
+}
+
+bool vx_xsk_tx2(struct vx_xsk *x, uint64_t a1, uint32_t l1, uint64_t a2, uint32_t l2)
+{
+	struct xdp_desc *d;
+	uint32_t idx;
+
+	if (xsk_ring_prod__reserve(&x->tx, 2, &idx) != 2)
+		return false;
+	d = xsk_ring_prod__tx_desc(&x->tx, idx);
+	d->addr = a1;
+	d->len = l1;
+	d->options = XDP_PKT_CONTD;
+	d = xsk_ring_prod__tx_desc(&x->tx, idx + 1);
+	d->addr = a2;
+	d->len = l2;
+	d->options = 0;
+	x->tx_queued += 2;
+	x->lent_tx += 2;
+	return true;
+}
+
+uint32_t vx_xsk_foreign_done(struct vx_xsk *x, uint64_t *addrs, uint32_t max)
+{
+	uint32_t n = x->fdone_n < max ? x->fdone_n : max;
+
+	memcpy(addrs, x->fdone, n * sizeof(*addrs));
+	memmove(x->fdone, x->fdone + n, (x->fdone_n - n) * sizeof(*addrs));
+	x->fdone_n -= n;
+	return n;
+}
+
+uint64_t vx_xsk_pool_end(const struct vx_xsk *x)
+{
+	return x->pool_end;
+}
+
+uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x)
+{
+	struct xdp_statistics st = {};
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(xsk_socket__fd(x->sock), SOL_XDP, XDP_STATISTICS, &st, &len))
+		return 0;
+	return st.rx_dropped + st.rx_ring_full + st.rx_fill_ring_empty_descs;
 }
 
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x)

@@ -24,10 +24,22 @@ struct vx_xsk_opts {
 	enum vx_xsk_zc zc;
 	bool skb_mode;		/* bind as XDP_SKB program mode (generic XDP) */
 	bool load_default_prog;	/* tests only: let libxdp load its own redirect program */
+	/*
+	 * Dedicated queue (user/dq.c): a UMEM the caller built and keeps. Its
+	 * first nframes * frame_size bytes are this socket's frame pool, the
+	 * rest is "foreign" (guest memory). Chunks are unaligned; the pool is
+	 * never lent to the fill ring (the caller posts foreign buffers there
+	 * with vx_xsk_fill), and completed foreign TX addresses are kept for
+	 * vx_xsk_foreign_done().
+	 */
+	void *area;
+	size_t area_len;
+	bool sg;		/* bind with XDP_USE_SG: multi-descriptor TX (vx_xsk_tx2) */
 };
 
 struct vx_xsk_desc {
 	uint64_t addr;		/* UMEM address of the frame data */
+	uint64_t base;		/* the address the frame was lent as (fill ring entry) */
 	uint32_t len;
 };
 
@@ -63,6 +75,19 @@ unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max);
 bool vx_xsk_tx(struct vx_xsk *x, uint64_t addr, uint32_t len);
 void vx_xsk_tx_flush(struct vx_xsk *x);
 unsigned vx_xsk_complete(struct vx_xsk *x);
+
+/* Dedicated queue: lends foreign buffers for RX; returns how many were taken. */
+uint32_t vx_xsk_fill(struct vx_xsk *x, const uint64_t *addrs, uint32_t n);
+/* Room left in the fill ring for vx_xsk_fill. */
+uint32_t vx_xsk_fill_room(const struct vx_xsk *x);
+/* Queues one packet in two descriptors (XDP_USE_SG); false if the TX ring is full. */
+bool vx_xsk_tx2(struct vx_xsk *x, uint64_t a1, uint32_t l1, uint64_t a2, uint32_t l2);
+/* Takes up to max completed foreign TX addresses. */
+uint32_t vx_xsk_foreign_done(struct vx_xsk *x, uint64_t *addrs, uint32_t max);
+/* First foreign address (the pool's end). */
+uint64_t vx_xsk_pool_end(const struct vx_xsk *x);
+/* Frames the kernel dropped on this socket (XDP_STATISTICS: RX ring full, fill ring empty). */
+uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x);
 
 /* Free frames in the pool (for backlog accounting and tests). */
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x);

@@ -23,7 +23,12 @@ struct vx_port_key {
 
 struct vx_port_val {
 	__u32 port_id;	/* index into the stats map, < VX_MAX_PORTS */
-	__u32 pad;
+	/*
+	 * 0, or (dedicated-queue ports, whose AF_XDP socket writes straight
+	 * into guest buffers) the longest frame those buffers were checked to
+	 * hold: longer frames, and frames carrying XDP metadata, are dropped.
+	 */
+	__u32 max_len;
 };
 
 /* Per-CPU counters, one struct per port plus VX_STEER_GLOBAL. */
@@ -33,6 +38,7 @@ enum vx_steer_counter {
 	VX_CNT_PASS_MULTICAST,	/* global: broadcast/multicast, passed to the host stack */
 	VX_CNT_PASS_HOST,	/* global: unicast for no port, passed to the host stack */
 	VX_CNT_PASS_UNPARSED,	/* global: too short or unknown framing, passed */
+	VX_CNT_DROP_TOO_BIG,	/* port: longer than max_len (dedicated queue), dropped */
 	VX_CNT_MAX
 };
 

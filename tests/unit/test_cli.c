@@ -90,7 +90,8 @@ static void test_valid(void)
 		   p->vlan == 0 && !p->client,
 	       "  ... defaults: name vm0, untagged, server");
 	tap_ok(!cfg.poll && !cfg.skb_mode && !cfg.cleanup && cfg.zc == VX_XSK_ZC_AUTO &&
-		   cfg.stats_interval == 1 && cfg.log_level == VX_LOG_INFO && !cfg.stats_file[0],
+		   cfg.stats_interval == 1 && cfg.log_level == VX_LOG_INFO && !cfg.stats_file[0] &&
+		   cfg.busy_poll_us == VX_BUSY_POLL_DEF_US,
 	       "  ... option defaults");
 	tap_is(parse("--nic", "eth1", "--port",
 		     "name=web-1,socket=/run/a.sock,mac=02:00:00:00:00:01,vlan=4094,mode=client",
@@ -240,6 +241,17 @@ static void test_options(void)
 	refused(parse("--nic", "eth0", "--port", P0, "--stats-file", "", NULL),
 		"empty --stats-file");
 	refused(parse("--nic", "eth0", "--port", P0, "--poll=yes", NULL), "--poll with a value");
+	tap_ok(parse("--nic", "eth0", "--port", P0, "--busy-poll", "0", NULL) == 0 &&
+		   cfg.busy_poll_us == 0,
+	       "--busy-poll 0 turns spinning off");
+	tap_ok(parse("--nic", "eth0", "--port", P0, "--busy-poll=10000", NULL) == 0 &&
+		   cfg.busy_poll_us == 10000,
+	       "--busy-poll 10000 is the maximum");
+	refused(parse("--nic", "eth0", "--port", P0, "--busy-poll", "10001", NULL),
+		"--busy-poll 10001");
+	refused(parse("--nic", "eth0", "--port", P0, "--busy-poll", "1e3", NULL),
+		"--busy-poll 1e3");
+	refused(parse("--nic", "eth0", "--port", P0, "--busy-poll", NULL), "--busy-poll without a value");
 
 	tap_is(parse_quiet("--help", NULL), 1, "--help returns 1");
 	tap_is(parse_quiet("--nic", "eth0", "-h", NULL), 1, "-h returns 1");
