@@ -276,6 +276,16 @@ static void fixture_check(struct steer_bpf *skel, const struct fixture *f, const
 	tap_ok(snap_delta_is(&a, &b, f->slot, f->cnt), "%s: counter deltas", f->name);
 }
 
+static int port_put_max(struct steer_bpf *skel, const uint8_t *mac, __u16 vlan, __u32 port,
+			__u32 max_len)
+{
+	struct vx_port_key k = {.vlan = vlan};
+	struct vx_port_val v = {.port_id = port, .max_len = max_len};
+
+	memcpy(k.mac, mac, 6);
+	return bpf_map__update_elem(skel->maps.vx_ports, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
+}
+
 static int port_put(struct steer_bpf *skel, const uint8_t *mac, __u16 vlan, __u32 port)
 {
 	struct vx_port_key k = {.vlan = vlan};
@@ -606,6 +616,44 @@ static void traffic_check(struct steer_bpf *skel, int pkt_fd, int peer_ifindex, 
 	socks_expect(socks, q, pkt, len);
 }
 
+/*
+ * A dedicated-queue port (max_len set): frames longer than its guest
+ * buffers hold, or with metadata in front (it would be written before the
+ * buffer), must not be redirected. x->queue has a socket.
+ */
+static void maxlen_check(struct steer_bpf *skel, const struct xrun *x)
+{
+	struct fixture f = {.dst = mac_port1, .tci = -1, .proto = ETH_P_IP, .cut = -1,
+			    .slot = PORT_UNTAGGED};
+	int map_fd = bpf_map__fd(skel->maps.vx_stats);
+	uint8_t buf[128] = {0};
+	size_t len = frame_build(buf + 8, mac_port1, -1, ETH_P_IP);
+	struct xdp_md ctx = {.data = 8, .data_end = (__u32)(8 + len),
+			     .ingress_ifindex = (__u32)x->ifindex, .rx_queue_index = x->queue};
+	struct snap a, b;
+	int err;
+
+	port_put_max(skel, mac_port1, 0, PORT_UNTAGGED, (__u32)len - 1);
+	f.name = "dedicated port, frame one byte over max_len";
+	f.verdict = XDP_DROP;
+	f.cnt = VX_CNT_DROP_TOO_BIG;
+	fixture_check(skel, &f, x);
+	port_put_max(skel, mac_port1, 0, PORT_UNTAGGED, (__u32)len);
+	f.name = "dedicated port, frame of exactly max_len";
+	f.verdict = XDP_REDIRECT;
+	f.cnt = VX_CNT_REDIRECT;
+	fixture_check(skel, &f, x);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = (__u32)(8 + len),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	snap_take(map_fd, &a);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.vx_steer), &opts) ? -errno : 0;
+	snap_take(map_fd, &b);
+	tap_ok(!err && opts.retval == XDP_DROP &&
+		       snap_delta_is(&a, &b, PORT_UNTAGGED, VX_CNT_DROP_TOO_BIG),
+	       "dedicated port, frame with 8 bytes of metadata: dropped and counted");
+	port_put(skel, mac_port1, 0, PORT_UNTAGGED);
+}
+
 static void test_redirect_target(struct steer_bpf *skel)
 {
 	struct fixture f = {.dst = mac_port1, .tci = -1, .proto = ETH_P_IP, .cut = -1};
@@ -644,6 +692,8 @@ static void test_redirect_target(struct steer_bpf *skel)
 	x.queue = 3;
 	f.name = "unicast to port, queue 3 has no socket";
 	fixture_check(skel, &f, &x);
+	x.queue = 2;
+	maxlen_check(skel, &x);
 
 	live_check(skel, ifindex, socks);
 
