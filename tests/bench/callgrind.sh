@@ -6,6 +6,7 @@
 #
 #   a  vhost-xdpd: Ir inclusive of worker_main (the NIC's worker thread,
 #      --toggle-collect=worker_main), user space only
+#   d  the same with --port ...,queue=dedicated (guest memory as the UMEM)
 #   b  dpdk-testpmd net_vhost0 + net_af_xdp0, io forwarding, under valgrind
 #      with --no-huge (anonymous memory; only the guest's memory must be
 #      shared): Ir of the forwarding lcore's thread (--separate-threads=yes;
@@ -23,19 +24,18 @@
 # CPU 1 (taskset), the guest's and the peer's forwarding lcores on CPU 0.
 # Kernel instructions are not counted: compare with tests/bench/ceiling.sh.
 #
-#   tests/bench/callgrind.sh [--time S] [--systems ab] [--sizes "64 1518"] [--cases g2w,w2g]
+#   tests/bench/callgrind.sh [--time S] [--systems adb] [--sizes "64 1518"] [--cases g2w,w2g]
 #
 # Output: one line per case on stdout, "a instr_g2w_64 <Ir per packet>";
 # progress on stderr. Each case takes well under a minute. With VX_KEEP_TMP=1
 # the callgrind files stay in the printed directory (callgrind_annotate).
-# VX_VXD=PATH measures another vhost-xdpd build (default build/vhost-xdpd).
+# VX_VXD=PATH measures another vhost-xdpd build (default build/vhost-xdpd);
+# VX_VXD_ARGS adds daemon options. Run it under /tmp/vx-cpu.lock all the
+# same: the guest's lcore must have CPU 0 to itself (docs/machine-notes.md).
 set -uo pipefail
 
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/dpdk.sh"
-
 TRAFFIC=3
-SYSTEMS=ab
+SYSTEMS=adb
 SIZES="64 1518"
 CASES=g2w,w2g
 while [ $# -gt 0 ]; do
@@ -44,15 +44,19 @@ while [ $# -gt 0 ]; do
 	--systems) SYSTEMS=$2; shift ;;
 	--sizes) SIZES=$2; shift ;;
 	--cases) CASES=$2; shift ;;
-	-h | --help) sed -n '3,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,33p' "$0"; exit 0 ;;
 	*) echo "callgrind.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 [[ "$TRAFFIC" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "callgrind.sh: --time takes seconds" >&2; exit 2; }
-[[ "$SYSTEMS" =~ ^[ab]+$ ]] || { echo "callgrind.sh: --systems takes letters from ab" >&2; exit 2; }
+[[ "$SYSTEMS" =~ ^[adb]+$ ]] || { echo "callgrind.sh: --systems takes letters from adb" >&2; exit 2; }
 [[ "$SIZES" =~ ^[0-9\ ]+$ ]] || { echo "callgrind.sh: --sizes takes frame sizes" >&2; exit 2; }
 [[ ",$CASES," =~ ^(,(g2w|w2g))+,$ ]] || { echo "callgrind.sh: --cases takes g2w,w2g" >&2; exit 2; }
+
+# After the checks above: ns.sh makes the run's temporary directory.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/dpdk.sh"
 
 GMAC=52:54:00:00:00:10
 SOCK=$VX_TMP/vm0.sock
@@ -124,11 +128,14 @@ peer_start() { # peer_start SIZE: txonly to the guest's MAC
 
 # --- a: vhost-xdpd ------------------------------------------------------
 
-a_start() { # a_start OUT
+a_start() { # a_start OUT SYS
+	local q=
+	[ "$2" = d ] && q=,queue=dedicated
+	# shellcheck disable=SC2086 # VX_VXD_ARGS is a list of options
 	taskset -c "$VG_CPU" nsenter --net="/run/netns/$VX_HNS" valgrind --tool=callgrind \
 		--toggle-collect=worker_main --callgrind-out-file="$1" \
-		"$VXD" --nic "$VX_NIC" --port "name=vm0,socket=$SOCK,mac=$GMAC" \
-		--stats-file "$VX_TMP/stats" 2>"$VX_TMP/valgrind-a.log" &
+		"$VXD" --nic "$VX_NIC" --port "name=vm0,socket=$SOCK,mac=$GMAC$q" \
+		--stats-file "$VX_TMP/stats" ${VX_VXD_ARGS:-} 2>"$VX_TMP/valgrind-a.log" &
 	BE_PID=$!
 	vx_wait_path "$SOCK" 30
 }
@@ -152,10 +159,11 @@ a_ir() { # a_ir OUT
 		awk '/:worker_main \[.*vhost-xdpd\]/ { gsub(",", "", $1); print $1; exit }'
 }
 
-a_case() { # a_case CASE SIZE
-	local case=$1 size=$2 out=$VX_TMP/callgrind-a-$1-$2.out ir pkts
+a_case() { # a_case CASE SIZE [SYS]
+	local case=$1 size=$2 sys=${3:-a} out=$VX_TMP/callgrind-${3:-a}-$1-$2.out ir pkts
 	rm -f "$VX_TMP/stats"
-	a_start "$out" || { log "a: vhost-xdpd did not come up: $(tail -n 3 "$VX_TMP/valgrind-a.log")"; return 1; }
+	a_start "$out" "$sys" ||
+		{ log "$sys: vhost-xdpd did not come up: $(tail -n 3 "$VX_TMP/valgrind-a.log")"; return 1; }
 	if [ "$case" = g2w ]; then
 		guest_start txonly "$size" || return 1
 		vx_testpmd_cmd g start
@@ -175,14 +183,18 @@ a_case() { # a_case CASE SIZE
 	# The daemon's port counters in its last stats file are written after the
 	# ports are freed; the NIC's are not, and the guest's are its own.
 	[ "$case" = g2w ] && pkts=$(vx_stat nic tx_frames)
-	log "a $case $size B: guest TX-packets $(tp_stat g 0 TX-packets)," \
+	# w2g: frames read from the socket but not delivered (no guest buffer)
+	# cost instructions too; the log says how many, as the figure depends on it.
+	log "$sys $case $size B: guest TX-packets $(tp_stat g 0 TX-packets)," \
 		"RX-packets $(tp_stat g 0 RX-packets); nic tx_frames $(vx_stat nic tx_frames)," \
 		"rx_frames $(vx_stat nic rx_frames)"
 	vx_testpmd_stop_all
 	ir=$(a_ir "$out")
-	log "a $case $size B: worker_main Ir $ir over $pkts packets"
-	echo "a instr_${case}_$size $(per_packet "$ir" "$pkts")"
+	log "$sys $case $size B: worker_main Ir $ir over $pkts packets"
+	echo "$sys instr_${case}_$size $(per_packet "$ir" "$pkts")"
 }
+
+d_case() { a_case "$1" "$2" d; }
 
 # --- b: dpdk-testpmd as the back-end, under valgrind -------------------
 
