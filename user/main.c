@@ -111,14 +111,21 @@ static int ports_attach(const struct vx_cfg *cfg)
 	return 0;
 }
 
-static void ports_destroy(const struct vx_cfg *cfg)
+static void ports_stop(const struct vx_cfg *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nports; i++)
+		if (vx_ports[i])
+			vx_conn_stop(vx_ports[i]);
+}
+
+/* Only after the NIC's worker, which reads every port, has stopped. */
+static void ports_free(const struct vx_cfg *cfg)
 {
 	unsigned int i;
 
 	for (i = 0; i < cfg->nports; i++) {
-		if (!vx_ports[i])
-			continue;
-		vx_conn_stop(vx_ports[i]);
 		free(vx_ports[i]);
 		vx_ports[i] = NULL;
 	}
@@ -196,9 +203,10 @@ int main(int argc, char **argv)
 out:
 	if (stop_fd >= 0)
 		eventfd_write(stop_fd, 1);
-	ports_destroy(&cfg);
+	ports_stop(&cfg);
 	stats_write(&cfg);
 	vx_nic_close(&vx_nic);
+	ports_free(&cfg);
 	if (stop_fd >= 0)
 		close(stop_fd);
 	return rc;

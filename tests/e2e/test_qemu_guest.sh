@@ -8,6 +8,8 @@
 #   VX_BACKEND=dpdk     run against DPDK testpmd instead (one guest; the
 #                       guest-to-guest, host-address and daemon checks skip)
 #   VX_SOCK_MODE=client the daemon connects to QEMU's socket
+#   VX_DEDICATED=1      one guest on a dedicated-queue port (its memory is the
+#                       AF_XDP UMEM); also checks that frames went in place
 #   VX_E2E_MB=20        size of each TCP transfer
 #   VX_E2E_TIMEOUT=240  overall budget in seconds for the guests' steps
 #   VX_KEEP_TMP=1       keep $VX_TMP (consoles, logs) after the run
@@ -150,7 +152,8 @@ if ! vx_guest_prepare; then
 	exit
 fi
 
-if [ "$VX_BACKEND" = dpdk ]; then
+if [ "$VX_BACKEND" = dpdk ] || [ "${VX_DEDICATED:-0}" = 1 ]; then
+	[ "${VX_DEDICATED:-0}" = 1 ] && VX_PORT_OPTS=,queue=dedicated
 	guests=(g1)
 	P2G_GUEST=g1
 	P2G_IP=$G1_IP
@@ -261,8 +264,8 @@ vx_diag "timing: transfers $((SECONDS - tt)) s"
 
 # --- c) guest to guest ----------------------------------------------------
 if [ ${#guests[@]} -eq 1 ]; then
-	t_skip "c) guest 1 pings guest 2" "the dpdk stand-in has one port"
-	t_skip "c) TCP guest 1 -> guest 2" "the dpdk stand-in has one port"
+	t_skip "c) guest 1 pings guest 2" "one port (dpdk stand-in or dedicated queue)"
+	t_skip "c) TCP guest 1 -> guest 2" "one port (dpdk stand-in or dedicated queue)"
 else
 	wait_mark g1 'VXGUEST-MARK tcp-guest' 130
 	rc=$(vx_guest_field g1 'VXGUEST-MARK ping-guest' rc)
@@ -298,6 +301,13 @@ else
 	rc=1
 	[ "$tx" -gt 0 ] && [ "$rx" -gt 0 ] && rc=0
 	t_ok $rc "e) stats file: vm0 tx_packets $tx, rx_packets $rx (both > 0)"
+	if [ "${VX_DEDICATED:-0}" = 1 ]; then
+		rip=$(vx_stat vm0 rx_in_place)
+		tip=$(vx_stat vm0 tx_in_place)
+		rc=1
+		[ "$rip" -gt $((rx / 2)) ] && [ "$tip" -gt $((tx / 2)) ] && rc=0
+		t_ok $rc "e) dedicated queue: most frames in place (rx $rip of $rx, tx $tip of $tx)"
+	fi
 	[ -s "$VX_TMP/stats" ] && sed 's/^/#   stats: /' "$VX_TMP/stats"
 	vx_backend_stop
 	t_ok "$([ "${VX_BACKEND_RC:-1}" = 0 ]; echo $?)" \

@@ -145,7 +145,7 @@ vx_backend_start() {
 	for spec in "$@"; do
 		name=${spec%%=*}
 		mac=${spec#*=}
-		ports+=(--port "name=$name,socket=$VX_TMP/$name.sock,mac=$mac,mode=$mode")
+		ports+=(--port "name=$name,socket=$VX_TMP/$name.sock,mac=$mac,mode=$mode${VX_PORT_OPTS:-}")
 	done
 	case "$VX_BACKEND" in
 	vhost-xdpd)
