@@ -29,6 +29,8 @@ void vx_cli_usage(FILE *f)
 	      "                                        memory is the AF_XDP UMEM, frames are not\n"
 	      "                                        copied by the daemon (one untagged port,\n"
 	      "                                        a one-queue NIC)\n"
+	      "                          tx=inplace    with queue=dedicated: the kernel reads\n"
+	      "                                        guest TX frames in place (default tx=copy)\n"
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
 	      "  --busy-poll USEC      event mode: keep polling this long after a busy pass\n"
 	      "                        (default 50, 0-10000; 0 = sleep as soon as idle)\n"
@@ -121,6 +123,10 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 		if (strcmp(val, "shared") && strcmp(val, "dedicated"))
 			return fail(err, len, "queue '%s': use shared or dedicated", val);
 		p->dedicated = !strcmp(val, "dedicated");
+	} else if (!strcmp(key, "tx")) {
+		if (strcmp(val, "copy") && strcmp(val, "inplace"))
+			return fail(err, len, "tx '%s': use copy or inplace", val);
+		p->tx_inplace = !strcmp(val, "inplace");
 	} else {
 		return fail(err, len, "unknown key '%s'", key);
 	}
@@ -170,6 +176,8 @@ static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 		const struct vx_port_cfg *a = &cfg->ports[i];
 
 		/* user/dq.h: only one VM's frames may reach guest memory through the queue. */
+		if (a->tx_inplace && !a->dedicated)
+			return fail(err, len, "port %s: tx=inplace needs queue=dedicated", a->name);
 		if (a->dedicated && (cfg->nports > 1 || a->vlan))
 			return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only "
 				    "port, untagged", a->name);

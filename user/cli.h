@@ -26,6 +26,7 @@ struct vx_port_cfg {
 	uint16_t vlan;		/* 0 = untagged */
 	bool client;
 	bool dedicated;		/* the NIC queue's UMEM is this guest's memory (user/dq.h) */
+	bool tx_inplace;	/* dedicated: guest TX frames read in place (dq.h) */
 };
 
 struct vx_cfg {

@@ -26,11 +26,15 @@
  *    the buffer start + header - XDP_PACKET_HEADROOM, and those 256 bytes,
  *    which may belong to something else, are not written in copy mode.
  *    A buffer that starts less than that far into its region is refused.
- *  - A guest TX frame is read by the kernel after we checked it, so the
- *    guest could rewrite it in between: the Ethernet header (source MAC
- *    anti-spoofing) is copied into a frame of our own and sent as the first
- *    of two descriptors (XDP_USE_SG); only the payload is read in place. A
- *    kernel without multi-buffer TX gets the copy path instead.
+ *  - TX in place (port key tx=inplace): a guest TX frame is read by the
+ *    kernel after we checked it, so the guest could rewrite it in between:
+ *    the Ethernet header (source MAC anti-spoofing) is copied into a frame of
+ *    our own and sent as the first of two descriptors (XDP_USE_SG); only the
+ *    payload is read in place. A kernel without multi-buffer TX gets the copy
+ *    path instead. It is not the default: in copy mode the kernel copies
+ *    every TX descriptor into a new skb anyway (xsk_build_skb), and a packet
+ *    in two descriptors costs it a page allocation more than our copy saves
+ *    (docs/results.md); it pays off only once the socket is zero-copy.
  *  - A buffer lent to the kernel is given back to the guest (used ring)
  *    only when the kernel is done with it: RX when its frame arrives, TX on
  *    completion, and everything still lent when the mode stops (a ring

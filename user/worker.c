@@ -370,11 +370,11 @@ static int dq_open(struct vx_nic *nic, struct vx_xsk **x)
 		.nframes = VX_DQ_NFRAMES,
 		.area = nic->dq->area,
 		.area_len = nic->dq->area_len,
-		.sg = true,
+		.sg = nic->opts.dq_tx_inplace,
 	};
 	int err = vx_xsk_open(x, nic->ifname, 0, &xo);
 
-	if (err == -EINVAL || err == -EOPNOTSUPP) {
+	if (xo.sg && (err == -EINVAL || err == -EOPNOTSUPP)) {
 		/* No multi-buffer TX in this kernel: the guest's TX frames are copied. */
 		xo.sg = false;
 		err = vx_xsk_open(x, nic->ifname, 0, &xo);
@@ -414,7 +414,8 @@ static int dq_start(struct vx_nic *nic, struct vx_dev *dev)
 	nic->dq_on = true;
 	nic->dq_drops_seen = 0;
 	pr_info("%s: dedicated queue: %s q0 writes into guest memory, guest TX %s\n", dev->name,
-		nic->ifname, dq->zc_tx ? "read in place" : "copied (no multi-buffer TX)");
+		nic->ifname, dq->zc_tx ? "read in place" :
+			     nic->opts.dq_tx_inplace ? "copied (no multi-buffer TX here)" : "copied");
 	return 0;
 }
 

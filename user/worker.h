@@ -25,6 +25,7 @@
 struct vx_nic_opts {
 	bool poll;		/* busy-poll instead of sleeping in epoll */
 	bool dedicated;		/* the one port's memory is queue 0's UMEM (user/dq.h) */
+	bool dq_tx_inplace;	/* and the kernel reads its TX frames there */
 	unsigned int busy_poll_us;	/* event mode: spin this long after a busy pass */
 	bool skb_mode;		/* generic XDP */
 	enum vx_xsk_zc zc;

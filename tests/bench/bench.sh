@@ -5,8 +5,14 @@
 #
 #   a  vhost-xdpd                          vhost-user -> AF_XDP on the "NIC"
 #   d  vhost-xdpd --port ...,queue=dedicated  the same, guest memory as the UMEM
+#                                          (RX written in place, TX copied)
 #   b  dpdk-testpmd net_vhost + net_af_xdp vhost-user -> AF_XDP, DPDK's design
 #   c  dpdk-testpmd net_vhost + net_tap    vhost-user -> tap, bridged to the NIC
+#   x  a bare AF_XDP socket (vx-xskgen, tests/bench/ceiling.sh): no guest, no
+#      back-end; the most any AF_XDP back-end can reach on this veth
+#
+# Then, once (the count is repeatable), instructions per packet of each
+# back-end's forwarding loop under valgrind (tests/bench/callgrind.sh).
 #
 # The "NIC" is the veth vxa (host namespace) <-> vxb (peer namespace) of
 # tests/lib/ns.sh. The guest is DPDK's virtio-user front-end in dpdk-testpmd;
@@ -16,24 +22,29 @@
 # Cores: the back-end gets CPU 1 to itself (taskset / EAL -l); the guest's
 # and the peer's forwarding lcores share CPU 0. The output says so.
 #
-#   tests/bench/bench.sh [--runs N] [--time S] [--systems abc] [--cases LIST] [--smoke]
-#                        [--out FILE]
+#   tests/bench/bench.sh [--runs N] [--time S] [--systems adbcx] [--cases LIST] [--smoke]
+#                        [--no-callgrind] [--out FILE]
 #
 # --cases: a comma-separated subset of g2w,w2g,pvp,lat (default: all).
 # VX_BENCH_PERF=DIR: also record a cpu-clock profile of the back-end's core
 # for each throughput case into DIR/<system>-<case>.data (perf report -i).
 #
-# --smoke: one run, short windows, fewer cases: checks that every piece
-# works (CI), not a measurement. The table goes to stdout and to --out.
+# --smoke: one run, short windows, 64-byte frames only, one callgrind case:
+# checks that every piece works (CI, tests/ns/test_bench_smoke.sh), not a
+# measurement. The table goes to stdout and to --out.
 set -uo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/dpdk.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/ceiling.sh"
+# ns.sh made a VX_TMP when sourced; each system makes its own.
+rmdir "$VX_TMP" 2>/dev/null
 
 RUNS=5
 WINDOW=2
-SYSTEMS=abc
+SYSTEMS=adbcx
 SMOKE=0
+CALLGRIND=1
 OUT=$VX_BUILD/bench/results.md
 CPU_RATE=20000
 PING_N=2000
@@ -49,19 +60,27 @@ while [ $# -gt 0 ]; do
 	--cases) CASES=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--smoke) SMOKE=1 ;;
+	--no-callgrind) CALLGRIND=0 ;;
 	-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+CG_SIZES=(64 1518)
+CG_CASES=g2w,w2g
+CG_TIME=3
 if [ "$SMOKE" = 1 ]; then
 	RUNS=1
 	WINDOW=0.5
 	PING_N=200
 	CPU_RATE=5000
+	CG_SIZES=(64)
+	CG_CASES=g2w
+	CG_TIME=1
+	SIZES=(64)
 fi
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --runs must be a positive integer" >&2; exit 2; }
-[[ "$SYSTEMS" =~ ^[abcd]+$ ]] || { echo "bench.sh: --systems takes letters from abcd" >&2; exit 2; }
+[[ "$SYSTEMS" =~ ^[abcdx]+$ ]] || { echo "bench.sh: --systems takes letters from abcdx" >&2; exit 2; }
 [[ ",$CASES," =~ ^(,(g2w|w2g|pvp|lat))+,$ ]] ||
 	{ echo "bench.sh: --cases takes a comma-separated list of g2w,w2g,pvp,lat" >&2; exit 2; }
 want_case() { [[ ",$CASES," == *",$1,"* ]]; }
@@ -85,7 +104,7 @@ done
 [ "$(nproc)" -ge 2 ] || { echo "bench.sh: needs 2 CPUs" >&2; exit 1; }
 
 declare -A SYS_NAME=([a]="vhost-xdpd" [d]="vhost-xdpd dedicated" [b]="DPDK vhost + af_xdp"
-	[c]="DPDK vhost + tap")
+	[c]="DPDK vhost + tap" [x]="bare AF_XDP (limit)")
 BE_PID=
 
 cleanup() {
@@ -153,7 +172,7 @@ backend_stop() {
 
 guest_start() {
 	vx_testpmd_start g "" -l 0,1 --main-lcore 1 --no-pci --single-file-segments \
-		--vdev "virtio_user0,path=$SOCK,queues=1,mac=$GMAC" -- \
+		--vdev "virtio_user0,path=$SOCK,queues=1,queue_size=${VX_BENCH_QSIZE:-1024},mac=$GMAC" -- \
 		--nb-cores=1 --total-num-mbufs=16384 --forward-mode=macswap --eth-peer="0,$BMAC" || return 1
 	local i
 	for ((i = 0; i < 50; i++)); do
@@ -332,8 +351,27 @@ setup_failed() {
 	vx_ns_teardown
 }
 
+# The ceiling: a bare AF_XDP socket on the same veth, same cores.
+run_ceiling() {
+	local sizes=() c
+	VX_TMP=$(mktemp -d /tmp/vx-bench.XXXXXX)
+	vx_ns_setup || { log "namespace setup failed"; return 1; }
+	vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	want_case g2w || want_case w2g && sizes=("${SIZES[@]}")
+	[ ${#sizes[@]} -gt 0 ] && vx_ceil_run "$WINDOW" "${sizes[@]}" >"$VX_TMP/ceiling.out"
+	c=$?
+	grep -E '^x (g2w|w2g)_' "$VX_TMP/ceiling.out" 2>/dev/null | while read -r s k v; do
+		want_case "${k%%_*}" && record "$s" "$k" "$v"
+	done
+	vx_testpmd_stop_all
+	vx_ns_teardown
+	return $c
+}
+
 run_system() { # run_system SYS
 	local sys=$1 size c
+	[ "$sys" = x ] && { run_ceiling; return; }
 	# ns.sh removes VX_TMP with the namespaces: a fresh one per system.
 	VX_TMP=$(mktemp -d /tmp/vx-bench.XXXXXX)
 	SOCK=$VX_TMP/vm0.sock
@@ -386,12 +424,20 @@ ratio() { # ratio A B: A / B
 }
 
 report() {
-	local cases=() labels=() i s hdr sep
+	local cases=() labels=() i s hdr sep c
 	for size in "${SIZES[@]}"; do
 		want_case g2w && cases+=("g2w_$size") && labels+=("guest->wire $size B (Mpps)")
 		want_case w2g && cases+=("w2g_$size") && labels+=("wire->guest $size B (Mpps)")
 		want_case pvp && cases+=("pvp_$size") && labels+=("PVP loop $size B (Mpps)")
 	done
+	if [ "$CALLGRIND" = 1 ]; then
+		for size in "${CG_SIZES[@]}"; do
+			for c in ${CG_CASES//,/ }; do
+				cases+=("instr_${c}_$size")
+				labels+=("instructions/packet, $c $size B (callgrind, user space, lower is better)")
+			done
+		done
+	fi
 	if want_case lat; then
 		cases+=(lat_p50 lat_p99 cpu_rate cpu_idle)
 		labels+=("round trip p50 (us, lower is better)" "round trip p99 (us, lower is better)"
@@ -443,6 +489,9 @@ header() {
 	echo "- latency and CPU: the guest is vx-guest echo (event mode: sleeps on its call eventfd), pinned to CPU 0 with vx-pkt;"
 	echo "  vx-pkt ping sends $PING_N probes at 1000/s, 64 B, one at a time; vhost-xdpd in event mode, DPDK's back-ends poll"
 	echo "- CPU: /proc/PID/stat utime+stime of the back-end process over the window"
+	echo "- bare AF_XDP (limit): tests/bench/ceiling.sh, vx-xskgen on vxa pinned to CPU $BE_CPU: what any AF_XDP back-end"
+	echo "  here can reach at most (w2g: the kernel's copy runs on the sender's core, CPU 0, see docs/machine-notes.md)"
+	echo "- instructions/packet: tests/bench/callgrind.sh, the back-end's forwarding thread under valgrind, user space only"
 	[ "$SMOKE" = 1 ] && echo "- SMOKE RUN: one short run, a functional check, not a measurement"
 	echo
 }
@@ -455,11 +504,39 @@ for ((r = 1; r <= RUNS; r++)); do
 		run_system "$s" || log "run $r of ${SYS_NAME[$s]} failed"
 	done
 done
+# Instruction counts: once, they repeat to within a few percent.
+cg_systems=$(tr -cd 'adb' <<<"$SYSTEMS")
+if [ "$CALLGRIND" = 1 ] && [ -n "$cg_systems" ]; then
+	log "callgrind: systems $cg_systems, ${CG_SIZES[*]} B, $CG_CASES"
+	"$(dirname "${BASH_SOURCE[0]}")/callgrind.sh" --time "$CG_TIME" --systems "$cg_systems" \
+		--sizes "${CG_SIZES[*]}" --cases "$CG_CASES" >"$RAW.cg" || log "callgrind.sh failed"
+	grep -E '^[adb] instr_' "$RAW.cg" >>"$RAW"
+	rm -f "$RAW.cg"
+fi
 mkdir -p "$(dirname "$OUT")"
 {
 	header
 	report
 } | tee "$OUT"
 cp "$RAW" "${OUT%.md}.raw"
-# Every system must have produced every figure; a hole is a failure.
-! report | grep -q ' - |'
+
+# Every system must have produced every figure that applies to it; a hole is a failure.
+applies() { # applies SYS CASE
+	case $2 in
+	pvp_* | lat_* | cpu_*) [ "$1" != x ] ;;
+	instr_*) [[ "$1" == [adb] ]] && [ "$CALLGRIND" = 1 ] ;;
+	*) true ;;
+	esac
+}
+holes=0
+for s in $(grep -o . <<<"$SYSTEMS"); do
+	for k in $(awk '{ print $2 }' "${OUT%.md}.raw" | sort -u) \
+		$(for z in "${SIZES[@]}"; do for c in g2w w2g pvp; do want_case $c && echo "${c}_$z"; done; done) \
+		$(want_case lat && echo lat_p50 lat_p99 cpu_rate cpu_idle); do
+		applies "$s" "$k" || continue
+		[ "$(median "$s" "$k")" != - ] && continue
+		log "no figure for ${SYS_NAME[$s]}, $k"
+		holes=$((holes + 1))
+	done
+done
+[ "$holes" -eq 0 ]

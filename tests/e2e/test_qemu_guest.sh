@@ -8,8 +8,8 @@
 #   VX_BACKEND=dpdk     run against DPDK testpmd instead (one guest; the
 #                       guest-to-guest, host-address and daemon checks skip)
 #   VX_SOCK_MODE=client the daemon connects to QEMU's socket
-#   VX_DEDICATED=1      one guest on a dedicated-queue port (its memory is the
-#                       AF_XDP UMEM); also checks that frames went in place
+#   VX_DEDICATED=1      one guest on a dedicated-queue port with tx=inplace (its
+#                       memory is the AF_XDP UMEM); also checks frames went in place
 #   VX_E2E_MB=20        size of each TCP transfer
 #   VX_E2E_TIMEOUT=240  overall budget in seconds for the guests' steps
 #   VX_KEEP_TMP=1       keep $VX_TMP (consoles, logs) after the run
@@ -153,7 +153,7 @@ if ! vx_guest_prepare; then
 fi
 
 if [ "$VX_BACKEND" = dpdk ] || [ "${VX_DEDICATED:-0}" = 1 ]; then
-	[ "${VX_DEDICATED:-0}" = 1 ] && VX_PORT_OPTS=,queue=dedicated
+	[ "${VX_DEDICATED:-0}" = 1 ] && VX_PORT_OPTS=,queue=dedicated,tx=inplace
 	guests=(g1)
 	P2G_GUEST=g1
 	P2G_IP=$G1_IP

@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Dedicated-queue mode (user/dq.h): queue 0's UMEM is the guest's memory.
-#   1. DPDK virtio-user (hugetlbfs memory), macswap: frames from the wire are
-#      written by the kernel straight into guest buffers and sent back from
-#      guest memory; every one intact, every one counted as in place.
+#   1. DPDK virtio-user (hugetlbfs memory), macswap, tx=inplace: frames from
+#      the wire are written by the kernel straight into guest buffers and sent
+#      back from guest memory; every one intact, every one counted as in place.
 #   2. The guest goes away and comes back: the mode stops (every lent buffer
 #      returned) and starts again on the new memory; no mapping is left over.
 #   3. Frames longer than the guest buffers were checked for never reach
 #      guest memory: with the NIC's MTU raised under the running guest, the
 #      steering program drops them (steer_drop_too_big).
-#   4. Our own front-end (vx-guest, memfd memory) echoes through the mode too.
+#   4. Our own front-end (vx-guest, memfd memory) echoes through the mode too,
+#      with the default tx=copy (RX in place, TX copied).
 #   5. The mode is refused with a clear error where it cannot hold.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
@@ -72,7 +73,7 @@ vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 vx_huge_setup 1024 || { echo "Bail out! no hugepages"; exit 1; }
 
 # --- 1. testpmd guest ---
-vx_daemon_start --port "name=vm0,socket=$SOCK,mac=$GMAC,queue=dedicated"
+vx_daemon_start --port "name=vm0,socket=$SOCK,mac=$GMAC,queue=dedicated,tx=inplace"
 vx_wait_path "$SOCK" 10
 guest_start
 vx_ok $? "testpmd (virtio-user, hugetlbfs) connected"
@@ -128,6 +129,8 @@ VXG_PID=$!
 sleep 1
 echo_n 500 60 "vx-guest (memfd)"
 vx_check "vx-guest frames went in place" stat_is vm0 rx_in_place 500
+vx_check "  ...and came back copied (tx=copy: tx_packets 500, tx_in_place 0)" \
+	bash -c "$(declare -f stat_is vx_stat vx_diag); VX_TMP=$VX_TMP; stat_is vm0 tx_packets 500 && stat_is vm0 tx_in_place 0"
 kill "$VXG_PID"
 wait "$VXG_PID" 2>/dev/null
 VXG_PID=
@@ -143,5 +146,9 @@ vx_check "  ...with a reason" grep -q "needs it to be the NIC's only port" <<<"$
 out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
 	--port "socket=$VX_TMP/a.sock,mac=$GMAC,vlan=5,queue=dedicated" 2>&1)
 vx_ok $(($? == 0)) "a dedicated VLAN port: refused"
+out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+	--port "socket=$VX_TMP/a.sock,mac=$GMAC,tx=inplace" 2>&1)
+vx_ok $(($? == 0)) "tx=inplace without queue=dedicated: refused"
+vx_check "  ...with a reason" grep -q "tx=inplace needs queue=dedicated" <<<"$out"
 vx_check "no XDP program left on the NIC" bash -c "! ip -n $VX_HNS link show $VX_NIC | grep -q xdp"
 vx_done

@@ -252,6 +252,19 @@ static void test_options(void)
 	refused(parse("--nic", "eth0", "--port", P0, "--busy-poll", "1e3", NULL),
 		"--busy-poll 1e3");
 	refused(parse("--nic", "eth0", "--port", P0, "--busy-poll", NULL), "--busy-poll without a value");
+	tap_ok(parse("--nic", "eth0", "--port", P0 ",queue=dedicated,tx=inplace", NULL) == 0 &&
+		   cfg.ports[0].dedicated && cfg.ports[0].tx_inplace,
+	       "queue=dedicated,tx=inplace");
+	tap_ok(parse("--nic", "eth0", "--port", P0 ",queue=dedicated", NULL) == 0 &&
+		   cfg.ports[0].dedicated && !cfg.ports[0].tx_inplace,
+	       "queue=dedicated: TX copied by default");
+	refused(parse("--nic", "eth0", "--port", P0 ",tx=inplace", NULL),
+		"tx=inplace without queue=dedicated");
+	refused(parse("--nic", "eth0", "--port", P0 ",queue=private", NULL), "queue=private");
+	refused(parse("--nic", "eth0", "--port", P0 ",queue=dedicated,vlan=3", NULL),
+		"a dedicated VLAN port");
+	refused(parse("--nic", "eth0", "--port", P0 ",queue=dedicated", "--port", P1, NULL),
+		"a dedicated port next to another");
 
 	tap_is(parse_quiet("--help", NULL), 1, "--help returns 1");
 	tap_is(parse_quiet("--nic", "eth0", "-h", NULL), 1, "-h returns 1");
