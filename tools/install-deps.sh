@@ -10,7 +10,7 @@ BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
 # the vhost/virtio-user/af_xdp/tap PMDs the end-to-end tests load.
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
-	   librte-net-tap23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils)
+	   librte-net-tap23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2
