@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ void vx_cli_usage(FILE *f)
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
 	      "  --busy-poll USEC      event mode: keep polling this long after a busy pass\n"
 	      "                        (default 50, 0-10000; 0 = sleep as soon as idle)\n"
+	      "  --worker-cpu CPU      run the NIC's worker thread on this CPU only (the other\n"
+	      "                        threads keep the process's affinity)\n"
 	      "  --zero-copy MODE      auto (default: try zero-copy, fall back to copy), on, off\n"
 	      "  --skb-mode            attach XDP in generic (skb) mode\n"
 	      "  --stats-file PATH     write counters there every --stats-interval and at exit\n"
@@ -202,6 +205,7 @@ enum {
 	OPT_PORT,
 	OPT_POLL,
 	OPT_BUSY_POLL,
+	OPT_WORKER_CPU,
 	OPT_ZC,
 	OPT_SKB,
 	OPT_STATS,
@@ -215,6 +219,7 @@ static const struct option vx_options[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+	{ "worker-cpu", required_argument, NULL, OPT_WORKER_CPU },
 	{ "zero-copy", required_argument, NULL, OPT_ZC },
 	{ "skb-mode", no_argument, NULL, OPT_SKB },
 	{ "stats-file", required_argument, NULL, OPT_STATS },
@@ -248,6 +253,11 @@ static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size
 			return fail(err, len, "--busy-poll: '%s' is not 0-%u microseconds", arg,
 				    VX_BUSY_POLL_MAX_US);
 		cfg->busy_poll_us = (unsigned int)v;
+		return 0;
+	case OPT_WORKER_CPU:
+		if (!parse_uint(arg, CPU_SETSIZE - 1, &v))
+			return fail(err, len, "--worker-cpu: '%s' is not a CPU number", arg);
+		cfg->worker_cpu = (int)v;
 		return 0;
 	case OPT_ZC:
 		if (!strcmp(arg, "auto"))
@@ -298,6 +308,7 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->stats_interval = 1;
 	cfg->busy_poll_us = VX_BUSY_POLL_DEF_US;
+	cfg->worker_cpu = -1;
 	cfg->log_level = VX_LOG_INFO;
 	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed option cluster */
 	opterr = 0;

@@ -35,6 +35,7 @@ struct vx_cfg {
 	unsigned int nports;
 	bool poll;
 	unsigned int busy_poll_us;	/* event mode; 0 = sleep after every idle pass */
+	int worker_cpu;		/* pin the NIC's worker thread there; -1 = no pinning */
 	bool skb_mode;
 	bool cleanup;
 	enum vx_xsk_zc zc;

@@ -177,6 +177,7 @@ int main(int argc, char **argv)
 	opts = (struct vx_nic_opts){ .poll = cfg.poll, .busy_poll_us = cfg.busy_poll_us,
 				     .dedicated = cfg.ports[0].dedicated,
 				     .dq_tx_inplace = cfg.ports[0].tx_inplace,
+				     .worker_cpu = cfg.worker_cpu,
 				     .skb_mode = cfg.skb_mode, .zc = cfg.zc };
 	/* Sockets first: a bad path is reported before anything touches the NIC. */
 	if (ports_create(&cfg))

@@ -27,6 +27,7 @@ struct vx_nic_opts {
 	bool dedicated;		/* the one port's memory is queue 0's UMEM (user/dq.h) */
 	bool dq_tx_inplace;	/* and the kernel reads its TX frames there */
 	unsigned int busy_poll_us;	/* event mode: spin this long after a busy pass */
+	int worker_cpu;		/* -1, or the only CPU the worker runs on */
 	bool skb_mode;		/* generic XDP */
 	enum vx_xsk_zc zc;
 };
@@ -39,6 +40,8 @@ struct vx_nic {
 
 	struct vx_steer *steer;
 	struct vx_xsk *xsk[VX_MAX_QUEUES];
+	bool xsk_armed[VX_MAX_QUEUES];	/* in epoll: only while the worker sleeps */
+	bool xsk_failed[VX_MAX_QUEUES];	/* reported an error (NIC gone): never again in epoll */
 	unsigned int nq;
 	struct vx_bcast *bcast;
 

@@ -6,6 +6,8 @@
 #   a  vhost-xdpd                          vhost-user -> AF_XDP on the "NIC"
 #   d  vhost-xdpd --port ...,queue=dedicated  the same, guest memory as the UMEM
 #                                          (RX written in place, TX copied)
+#   p  vhost-xdpd --poll                   busy-polling like DPDK (latency with
+#                                          the CPU of a polling back-end)
 #   b  dpdk-testpmd net_vhost + net_af_xdp vhost-user -> AF_XDP, DPDK's design
 #   c  dpdk-testpmd net_vhost + net_tap    vhost-user -> tap, bridged to the NIC
 #   x  a bare AF_XDP socket (vx-xskgen, tests/bench/ceiling.sh): no guest, no
@@ -22,7 +24,7 @@
 # Cores: the back-end gets CPU 1 to itself (taskset / EAL -l); the guest's
 # and the peer's forwarding lcores share CPU 0. The output says so.
 #
-#   tests/bench/bench.sh [--runs N] [--time S] [--systems adbcx] [--cases LIST] [--smoke]
+#   tests/bench/bench.sh [--runs N] [--time S] [--systems adpbcx] [--cases LIST] [--smoke]
 #                        [--no-callgrind] [--out FILE]
 #
 # --cases: a comma-separated subset of g2w,w2g,pvp,lat (default: all).
@@ -42,7 +44,7 @@ rmdir "$VX_TMP" 2>/dev/null
 
 RUNS=5
 WINDOW=2
-SYSTEMS=adbcx
+SYSTEMS=adpbcx
 SMOKE=0
 CALLGRIND=1
 OUT=$VX_BUILD/bench/results.md
@@ -80,7 +82,7 @@ if [ "$SMOKE" = 1 ]; then
 	SIZES=(64)
 fi
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --runs must be a positive integer" >&2; exit 2; }
-[[ "$SYSTEMS" =~ ^[abcdx]+$ ]] || { echo "bench.sh: --systems takes letters from abcdx" >&2; exit 2; }
+[[ "$SYSTEMS" =~ ^[abcdpx]+$ ]] || { echo "bench.sh: --systems takes letters from abcdpx" >&2; exit 2; }
 [[ ",$CASES," =~ ^(,(g2w|w2g|pvp|lat))+,$ ]] ||
 	{ echo "bench.sh: --cases takes a comma-separated list of g2w,w2g,pvp,lat" >&2; exit 2; }
 want_case() { [[ ",$CASES," == *",$1,"* ]]; }
@@ -103,7 +105,8 @@ done
 [ -f "$SINK" ] || { echo "bench.sh: $SINK not built (run make)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench.sh: needs 2 CPUs" >&2; exit 1; }
 
-declare -A SYS_NAME=([a]="vhost-xdpd" [d]="vhost-xdpd dedicated" [b]="DPDK vhost + af_xdp"
+declare -A SYS_NAME=([a]="vhost-xdpd" [d]="vhost-xdpd dedicated" [p]="vhost-xdpd --poll"
+	[b]="DPDK vhost + af_xdp"
 	[c]="DPDK vhost + tap" [x]="bare AF_XDP (limit)")
 BE_PID=
 
@@ -139,10 +142,14 @@ bridge_tap() {
 
 backend_start() { # backend_start a|b|c
 	case $1 in
-	a | d)
-		local q=
+	a | d | p)
+		local q= poll=
 		[ "$1" = d ] && q=,queue=dedicated
-		taskset -c "$BE_CPU" nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" \
+		[ "$1" = p ] && poll=--poll
+		# Like DPDK's EAL -l 0,1 --main-lcore 0: control threads on CPU 0,
+		# the worker (the forwarding loop) alone on CPU 1.
+		taskset -c 0 nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" $poll \
+			--worker-cpu "$BE_CPU" \
 			--port "name=vm0,socket=$SOCK,mac=$GMAC$q" --stats-file "$VX_TMP/stats" ${VX_BENCH_XDPD_ARGS:-} \
 			2>>"$VX_TMP/daemon.log" &
 		BE_PID=$!
@@ -162,7 +169,7 @@ backend_start() { # backend_start a|b|c
 }
 
 backend_stop() {
-	if [ "$1" = a ] || [ "$1" = d ]; then
+	if [[ "$1" == [adp] ]]; then
 		VX_DAEMON_PID=$BE_PID vx_daemon_stop
 	else
 		vx_testpmd_stop be
@@ -347,7 +354,7 @@ setup_failed() {
 	log "${SYS_NAME[$1]}: set-up failed; logs in $VX_TMP"
 	VX_KEEP_TMP=1
 	vx_testpmd_stop_all
-	case $1 in a | d) backend_stop "$1" ;; esac
+	case $1 in a | d | p) backend_stop "$1" ;; esac
 	vx_ns_teardown
 }
 
@@ -449,12 +456,12 @@ report() {
 		hdr+=" ${SYS_NAME[$s]} |"
 		sep+="---:|"
 	done
-	# Ratios: each of ours (a, d) against each other system, ours / theirs.
+	# Ratios: each of ours (a, d, p) against each other system, ours / theirs.
 	local pairs=() o t
-	for o in a d; do
+	for o in a d p; do
 		[[ "$SYSTEMS" == *$o* ]] || continue
 		for t in $(grep -o . <<<"$SYSTEMS"); do
-			[ "$t" = a ] || [ "$t" = d ] || pairs+=("$o$t")
+			[[ "$t" == [adp] ]] || pairs+=("$o$t")
 		done
 	done
 	[[ "$SYSTEMS" == *a* && "$SYSTEMS" == *d* ]] && pairs+=(da)
@@ -482,7 +489,8 @@ header() {
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit: $(git -C "$VX_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$VX_ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
 	echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
 	echo "- NIC: veth pair in two namespaces, AF_XDP copy mode, one queue"
-	echo "- cores: back-end pinned to CPU $BE_CPU alone (taskset -c $BE_CPU / EAL -l 0,1 with its forwarding lcore on 1);"
+	echo "- cores: the back-end's forwarding thread alone on CPU $BE_CPU (vhost-xdpd: taskset -c 0 plus --worker-cpu $BE_CPU;"
+	echo "  DPDK: EAL -l 0,1 --main-lcore 0, forwarding lcore on $BE_CPU); control threads on CPU 0;"
 	echo "  guest (testpmd virtio-user) and wire peer (testpmd net_af_xdp on vxb) forwarding lcores share CPU 0;"
 	echo "  guest->wire frames are counted and dropped by an XDP program on vxb (no receiver process)"
 	echo "- runs: $RUNS per system, interleaved; each figure is the median; windows of ${WINDOW} s; frame sizes include the 4-byte FCS"

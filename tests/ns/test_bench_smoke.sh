@@ -16,8 +16,8 @@ start=$SECONDS
 rc=$?
 vx_ok $rc "bench-smoke: bench.sh --smoke exits 0 (every figure present) in $((SECONDS - start)) s"
 [ $rc -eq 0 ] || tail -n 30 "$VX_TMP/bench.log" | sed 's/^/#   /'
-vx_check "bench-smoke: the table has a column for each of the five systems" \
-	grep -q '| vhost-xdpd | vhost-xdpd dedicated | DPDK vhost + af_xdp | DPDK vhost + tap | bare AF_XDP (limit) |' "$out"
+vx_check "bench-smoke: the table has a column for each of the six systems" \
+	grep -q '| vhost-xdpd | vhost-xdpd dedicated | vhost-xdpd --poll | DPDK vhost + af_xdp | DPDK vhost + tap | bare AF_XDP (limit) |' "$out"
 for row in 'guest->wire 64 B' 'wire->guest 64 B' 'PVP loop 64 B' 'instructions/packet, g2w 64 B' \
 	'round trip p50' 'round trip p99' 'CPU at' 'CPU idle'; do
 	vx_check "bench-smoke: row '$row'" grep -q "^| $row" "$out"

@@ -91,7 +91,7 @@ static void test_valid(void)
 	       "  ... defaults: name vm0, untagged, server");
 	tap_ok(!cfg.poll && !cfg.skb_mode && !cfg.cleanup && cfg.zc == VX_XSK_ZC_AUTO &&
 		   cfg.stats_interval == 1 && cfg.log_level == VX_LOG_INFO && !cfg.stats_file[0] &&
-		   cfg.busy_poll_us == VX_BUSY_POLL_DEF_US,
+		   cfg.busy_poll_us == VX_BUSY_POLL_DEF_US && cfg.worker_cpu == -1,
 	       "  ... option defaults");
 	tap_is(parse("--nic", "eth1", "--port",
 		     "name=web-1,socket=/run/a.sock,mac=02:00:00:00:00:01,vlan=4094,mode=client",
@@ -258,6 +258,12 @@ static void test_options(void)
 	tap_ok(parse("--nic", "eth0", "--port", P0 ",queue=dedicated", NULL) == 0 &&
 		   cfg.ports[0].dedicated && !cfg.ports[0].tx_inplace,
 	       "queue=dedicated: TX copied by default");
+	tap_ok(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "1", NULL) == 0 &&
+		   cfg.worker_cpu == 1,
+	       "--worker-cpu 1");
+	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "-1", NULL), "--worker-cpu -1");
+	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "99999", NULL),
+		"--worker-cpu beyond CPU_SETSIZE");
 	refused(parse("--nic", "eth0", "--port", P0 ",tx=inplace", NULL),
 		"tx=inplace without queue=dedicated");
 	refused(parse("--nic", "eth0", "--port", P0 ",queue=private", NULL), "queue=private");
