@@ -185,6 +185,18 @@ static int vx_pkt_dev_mac(int fd, const char *dev, uint8_t *mac)
 	return 0;
 }
 
+/* A sending socket; the source MAC defaults to the device's own. */
+static int vx_pkt_open_sender(struct vx_pkt_opts *o)
+{
+	int fd = vx_pkt_open(o);
+
+	if (fd < 0 || o->has_src || !vx_pkt_dev_mac(fd, o->dev, o->src))
+		return fd;
+	fprintf(stderr, "vx-pkt: cannot read the MAC of %s\n", o->dev);
+	close(fd);
+	return -EIO;
+}
+
 static double vx_pkt_now(void)
 {
 	struct timespec ts;
@@ -252,14 +264,9 @@ static int vx_pkt_send(struct vx_pkt_opts *o)
 	unsigned long i;
 	int fd, err = 0;
 
-	fd = vx_pkt_open(o);
+	fd = vx_pkt_open_sender(o);
 	if (fd < 0)
 		return 1;
-	if (!o->has_src && vx_pkt_dev_mac(fd, o->dev, o->src)) {
-		fprintf(stderr, "vx-pkt: cannot read the MAC of %s\n", o->dev);
-		close(fd);
-		return 1;
-	}
 	start = vx_pkt_now();
 	for (i = 0; i < o->count; i++) {
 		vx_pkt_build(buf, o, i);
@@ -396,14 +403,9 @@ static int vx_pkt_ping(struct vx_pkt_opts *o)
 	double *rtt, start, t0;
 	int fd, err = 0;
 
-	fd = vx_pkt_open(o);
+	fd = vx_pkt_open_sender(o);
 	if (fd < 0)
 		return 1;
-	if (!o->has_src && vx_pkt_dev_mac(fd, o->dev, o->src)) {
-		fprintf(stderr, "vx-pkt: cannot read the MAC of %s\n", o->dev);
-		close(fd);
-		return 1;
-	}
 	rtt = calloc(o->count, sizeof(*rtt));
 	if (!rtt) {
 		close(fd);

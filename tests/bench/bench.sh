@@ -219,11 +219,8 @@ sink_count() {
 		awk -F: '{ s += $2 } END { print s + 0 }'
 }
 
-# Frames per second into the sink over the window, by the clock of this shell.
-sink_pps() { # sink_pps [PROFILE-NAME]
-	local n0 n1 t0 t1
-	n0=$(sink_count)
-	t0=$(date +%s.%N)
+# Waits one window; with VX_BENCH_PERF, profiles the back-end's core meanwhile.
+window() { # window [PROFILE-NAME]
 	if [ -n "${VX_BENCH_PERF:-}" ] && [ -n "${1:-}" ]; then
 		mkdir -p "$VX_BENCH_PERF"
 		perf record -q -e cpu-clock -g -C "$BE_CPU" -o "$VX_BENCH_PERF/$1.data" \
@@ -231,6 +228,14 @@ sink_pps() { # sink_pps [PROFILE-NAME]
 	else
 		sleep "$WINDOW"
 	fi
+}
+
+# Frames per second into the sink over the window, by the clock of this shell.
+sink_pps() { # sink_pps [PROFILE-NAME]
+	local n0 n1 t0 t1
+	n0=$(sink_count)
+	t0=$(date +%s.%N)
+	window "${1:-}"
 	n1=$(sink_count)
 	t1=$(date +%s.%N)
 	awk -v n="$((n1 - n0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }'
@@ -240,13 +245,7 @@ sink_pps() { # sink_pps [PROFILE-NAME]
 # between two "show port stats" calls, from its own clock.
 rx_pps() { # rx_pps NAME [PROFILE-NAME]
 	vx_testpmd_query "$1" "show port stats 0" >/dev/null
-	if [ -n "${VX_BENCH_PERF:-}" ] && [ -n "${2:-}" ]; then
-		mkdir -p "$VX_BENCH_PERF"
-		perf record -q -e cpu-clock -g -C "$BE_CPU" -o "$VX_BENCH_PERF/$2.data" \
-			-- sleep "$WINDOW" >/dev/null 2>&1
-	else
-		sleep "$WINDOW"
-	fi
+	window "${2:-}"
 	vx_testpmd_query "$1" "show port stats 0" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | tail -n 1
 }
 
