@@ -18,13 +18,15 @@ void vx_cli_usage(FILE *f)
 	      "\n"
 	      "  --nic IFNAME          the host NIC (required)\n"
 	      "  --port SPEC           a VM port; SPEC is comma-separated key=value:\n"
-	      "                          socket=PATH   vhost-user socket (required)\n"
+	      "                          socket=PATH   vhost-user socket (required, except kdev)\n"
 	      "                          mac=MAC       the guest's MAC address (required)\n"
 	      "                          name=NAME     for logs and stats (default vm<N>)\n"
 	      "                          vlan=ID       802.1Q VLAN 1-4094 (default untagged)\n"
 	      "                          mode=server   the daemon creates the socket (default)\n"
 	      "                          mode=client   the VMM listens; the daemon connects and\n"
 	      "                                        reconnects\n"
+	      "                          mode=kdev     no socket: serves the next /dev/vhost-xdp\n"
+	      "                                        device a VMM opens (kmod/vhost_xdp.ko)\n"
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
 	      "  --zero-copy MODE      auto (default: try zero-copy, fall back to copy), on, off\n"
 	      "  --skb-mode            attach XDP in generic (skb) mode\n"
@@ -108,9 +110,10 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 			return fail(err, len, "vlan '%s' is not in 1-4094", val);
 		p->vlan = (uint16_t)v;
 	} else if (!strcmp(key, "mode")) {
-		if (strcmp(val, "server") && strcmp(val, "client"))
-			return fail(err, len, "mode '%s': use server or client", val);
+		if (strcmp(val, "server") && strcmp(val, "client") && strcmp(val, "kdev"))
+			return fail(err, len, "mode '%s': use server, client or kdev", val);
 		p->client = !strcmp(val, "client");
+		p->kdev = !strcmp(val, "kdev");
 	} else {
 		return fail(err, len, "unknown key '%s'", key);
 	}
@@ -144,6 +147,11 @@ static int parse_port(struct vx_cfg *cfg, const char *spec, char *err, size_t le
 			snprintf(why, sizeof(why), "%s", err);
 			return fail(err, len, "--port %s: %s", spec, why);
 		}
+	}
+	/* A kdev port has no socket; its name stands in for the path (both are unique). */
+	if (p->kdev && !p->path[0]) {
+		strcpy(p->path, "kdev:");
+		strcat(p->path, p->name);	/* name: at most 15 bytes */
 	}
 	if (!p->path[0] || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
 		return fail(err, len, "--port %s: socket= and mac= are required", spec);

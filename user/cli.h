@@ -21,6 +21,7 @@ struct vx_port_cfg {
 	uint8_t mac[6];
 	uint16_t vlan;		/* 0 = untagged */
 	bool client;
+	bool kdev;		/* mode=kdev: served through /dev/vhost-xdp, no socket */
 };
 
 struct vx_cfg {
