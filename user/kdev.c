@@ -201,6 +201,13 @@ static void ev_handle(const struct vxk_event *ev)
 
 		a.result = err ? err : reply_read(p, m.hdr.request, &v);
 		a.value = v;
+		for (unsigned int i = 0; i < VX_VQ_MAX; i++) {
+			const struct vx_vq *q = &p->dev->vq[i];
+
+			pr_debug("%s: after %s: num %u ready %d started %d enabled %d broken %d avail %u used %u\n",
+				 q->name, vu_request_name(m.hdr.request), q->num, q->ready, q->started,
+				 q->enabled, q->broken, q->last_avail, q->used_idx);
+		}
 	}
 	if (ev->seq && ioctl(kd.ctl, VXK_CTL_ACK, &a) < 0)
 		pr_warn("kdev: device %u: ack: %s\n", ev->dev, strerror(errno));

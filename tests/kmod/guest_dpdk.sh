@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of tests/kmod/test_kmod_dpdk.sh (runs as /test.sh in the guest).
+# DPDK's virtio-user in vhost-kernel mode drives /dev/vhost-xdp, served by
+# vhost-xdpd on a veth pair; a peer namespace pings it (testpmd icmpecho
+# answers ARP and echo requests), then txonly runs measure the TX rate on
+# /dev/vhost-xdp and on Debian's /dev/vhost-net (tap) in the same guest.
+IP=/usr/sbin/ip-full
+MAC=52:54:00:00:00:02
+DUR=${KM_DUR:-8}
+mark() { echo "KM-MARK $*"; }
+
+for m in tun tap veth vhost_iotlb vhost vhost_net vhost_xdp; do
+	insmod /lib/modules/$m.ko || echo "KM-INSMOD-FAIL $m"
+done
+chmod 755 / /usr /usr/lib /usr/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/dpdk 2>/dev/null
+mkdir -p /run/netns /var/run /sys/fs/bpf /dev/hugepages
+mount -t debugfs none /sys/kernel/debug
+mount -t bpf bpf /sys/fs/bpf
+mount -t hugetlbfs none /dev/hugepages
+echo 320 >/proc/sys/vm/nr_hugepages
+mark hugepages $(cat /proc/sys/vm/nr_hugepages)
+
+$IP netns add peer
+$IP link add vxa type veth peer name vxb
+$IP link set vxb netns peer
+$IP link set vxa up
+$IP netns exec peer $IP addr add 10.99.0.1/24 dev vxb
+$IP netns exec peer $IP link set vxb up
+$IP netns exec peer $IP link set lo up
+
+/usr/sbin/vhost-xdpd --nic vxa --port name=k0,mode=kdev,mac=$MAC --stats-file /tmp/vx.stats $KM_VXD_ARGS \
+	>/tmp/vxd.log 2>&1 &
+VXD=$!
+i=0
+while ! grep -q 'ready' /tmp/vxd.log && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+sed 's/^/# vxd: /' /tmp/vxd.log
+
+# 1. Packets both ways through /dev/vhost-xdp.
+# pmd_start <vhost path> <fwd mode> <log>: testpmd, one virtio_user port on
+# the device, driven through a FIFO on fd 3 (under TCG its start-up takes
+# seconds, so commands go in only when it is ready).
+pmd_start() {
+	rm -f /tmp/pmd.in
+	mkfifo /tmp/pmd.in
+	/usr/bin/dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci --single-file-segments \
+		--file-prefix km -m 256 \
+		--vdev "virtio_user0,path=$1,queues=1,queue_size=256,mac=$MAC" -- \
+		--forward-mode="$2" --txd=256 --rxd=256 --disable-link-check -i \
+		</tmp/pmd.in >"$3" 2>&1 &
+	PMD=$!
+	exec 3>/tmp/pmd.in
+	i=0
+	while ! grep -q 'testpmd>' "$3" && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+	echo "set verbose ${KM_PMD_VERBOSE:-0}" >&3
+	echo start >&3
+	sleep 1
+}
+
+pmd_stop() {
+	echo stop >&3
+	sleep 1
+	echo quit >&3
+	exec 3>&-
+	i=0
+	while kill -0 $PMD 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+	kill -9 $PMD 2>/dev/null
+	wait $PMD 2>/dev/null
+}
+
+# 1. Packets both ways through /dev/vhost-xdp.
+pmd_start /dev/vhost-xdp icmpecho /tmp/pmd1.log
+sleep 2
+mark ping-start $(cut -d' ' -f1 /proc/uptime)
+$IP netns exec peer ping -c 12 -i 0.5 -w 12 10.99.0.2 >/tmp/ping.log 2>&1
+mark ping rc=$? $(grep -o '[0-9]* received' /tmp/ping.log | tr ' ' '=')
+sed 's/^/# ping: /' /tmp/ping.log
+mark ping-end $(cut -d' ' -f1 /proc/uptime)
+kill -USR1 $VXD; sleep 1.2; grep -v ' 0$' /tmp/vx.stats | sed 's/^/# stats-at-ping: /'
+pmd_stop
+sed 's/^/# pmd1: /' /tmp/pmd1.log | tail -n 40
+kill -USR1 $VXD 2>/dev/null
+sleep 1.2
+grep -v ' 0$' /tmp/vx.stats | sed 's/^/# stats: /'
+$IP netns exec peer $IP -s link show vxb | sed 's/^/# peer: /'
+$IP netns exec peer $IP neigh | sed 's/^/# peer: /'
+sed 's/^/# vxd-end: /' /tmp/vxd.log | tail -n 60
+mark done-ping
