@@ -36,7 +36,7 @@ while ! grep -q 'ready' /tmp/vxd.log && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1
 sed 's/^/# vxd: /' /tmp/vxd.log
 
 # 1. Packets both ways through /dev/vhost-xdp.
-# pmd_start <vhost path> <fwd mode> <log>: testpmd, one virtio_user port on
+# pmd_start <vhost path> <fwd mode> <log> [,more devargs]: testpmd, one virtio_user port on
 # the device, driven through a FIFO on fd 3 (under TCG its start-up takes
 # seconds, so commands go in only when it is ready).
 pmd_start() {
@@ -44,7 +44,7 @@ pmd_start() {
 	mkfifo /tmp/pmd.in
 	/usr/bin/dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci --single-file-segments \
 		--file-prefix km -m 256 \
-		--vdev "virtio_user0,path=$1,queues=1,queue_size=256,mac=$MAC" -- \
+		--vdev "virtio_user0,path=$1,queues=1,queue_size=256,mac=$MAC$4" -- \
 		--forward-mode="$2" --txd=256 --rxd=256 --disable-link-check -i \
 		</tmp/pmd.in >"$3" 2>&1 &
 	PMD=$!
@@ -72,16 +72,51 @@ pmd_start /dev/vhost-xdp icmpecho /tmp/pmd1.log
 sleep 2
 mark ping-start $(cut -d' ' -f1 /proc/uptime)
 $IP netns exec peer ping -c 12 -i 0.5 -w 12 10.99.0.2 >/tmp/ping.log 2>&1
-mark ping rc=$? $(grep -o '[0-9]* received' /tmp/ping.log | tr ' ' '=')
+mark ping rc=$? received=$(grep -o '[0-9][0-9]* packets received' /tmp/ping.log | cut -d' ' -f1)
 sed 's/^/# ping: /' /tmp/ping.log
 mark ping-end $(cut -d' ' -f1 /proc/uptime)
-kill -USR1 $VXD; sleep 1.2; grep -v ' 0$' /tmp/vx.stats | sed 's/^/# stats-at-ping: /'
+sleep 1.2; grep -v ' 0$' /tmp/vx.stats | sed 's/^/# stats-at-ping: /'
 pmd_stop
 sed 's/^/# pmd1: /' /tmp/pmd1.log | tail -n 40
-kill -USR1 $VXD 2>/dev/null
+
 sleep 1.2
 grep -v ' 0$' /tmp/vx.stats | sed 's/^/# stats: /'
 $IP netns exec peer $IP -s link show vxb | sed 's/^/# peer: /'
 $IP netns exec peer $IP neigh | sed 's/^/# peer: /'
 sed 's/^/# vxd-end: /' /tmp/vxd.log | tail -n 60
 mark done-ping
+
+# 2. The baseline: TX rate (64-byte frames, testpmd txonly) into the kernel,
+# through /dev/vhost-xdp (vhost-xdpd, AF_XDP, veth) and through Debian's
+# vhost_net (/dev/vhost-net, tap), counted where the frames arrive.
+rx_count() { # <netns or -> <ifname>
+	if [ "$1" = - ]; then
+		cat /sys/class/net/$2/statistics/rx_packets
+	else
+		$IP netns exec $1 cat /sys/class/net/$2/statistics/rx_packets
+	fi
+}
+
+rate() { # <name> <path> <netns> <ifname> [devargs]
+	pmd_start "$2" txonly /tmp/pmd-$1.log "$5"
+	[ "$3" = - ] && $IP link set "$4" up
+	sleep 1
+	c0=$(rx_count $3 $4)
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	sleep $DUR
+	c1=$(rx_count $3 $4)
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	pmd_stop
+	grep -E 'TX-packets|RX-packets' /tmp/pmd-$1.log | tail -n 2 | sed "s/^/# pmd-$1: /"
+	awk -v a=$c0 -v b=$c1 -v s=$t0 -v e=$t1 -v n=$1 \
+		'BEGIN { printf "KM-RATE name=%s frames=%d secs=%.2f pps=%d\n", n, b - a, e - s, (b - a) / (e - s) }'
+}
+
+rate vhost-xdp /dev/vhost-xdp peer vxb
+rate vhost-net /dev/vhost-net - vxtap0 ,iface=vxtap0
+kill $VXD
+wait $VXD
+mark daemon-exit rc=$?
+rmmod vhost_xdp && mark rmmod-ok
+dmesg | grep -E 'WARNING|BUG|Oops|leak|general protection|RIP:' | sed 's/^/KM-DMESG-BAD /'
+mark done
