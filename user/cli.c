@@ -154,7 +154,7 @@ static int parse_port(struct vx_cfg *cfg, const char *spec, char *err, size_t le
 		strcat(p->path, p->name);	/* name: at most 15 bytes */
 	}
 	if (!p->path[0] || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
-		return fail(err, len, "--port %s: socket= and mac= are required", spec);
+		return fail(err, len, "--port %s: mac= and socket= (or mode=kdev) are required", spec);
 	cfg->nports++;
 	return 0;
 }
