@@ -303,6 +303,41 @@ static void t_order(void)
 	close(fd);
 }
 
+/* The VMM side needs no privilege beyond access to the node, like /dev/vhost-net. */
+static void t_unprivileged_vmm(void)
+{
+	int st = -1;
+	pid_t pid;
+
+	chmod(DEV, 0666);
+	pid = fork();
+	if (pid == 0) {
+		size_t sz = 1 << 20;
+		int mfd, fd, bad = 0;
+		uint64_t f;
+		void *p;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		mfd = memfd_create("vmm", 0);
+		if (mfd < 0 || ftruncate(mfd, sz))
+			_exit(3);
+		p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+		fd = open(DEV, O_RDWR);
+		bad |= fd < 0;
+		bad |= io(fd, VHOST_SET_OWNER, NULL) << 1;
+		bad |= io(fd, VHOST_GET_FEATURES, &f) << 2;
+		bad |= set_mem(fd, 0, p, sz) << 3;
+		bad |= vring_state(fd, VHOST_SET_VRING_NUM, 0, 256) << 4;
+		bad |= (open(CTL, O_RDWR) >= 0) << 5;
+		_exit(bad ? 1 : 0);
+	}
+	waitpid(pid, &st, 0);
+	chmod(DEV, 0600);
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "unprivileged VMM (uid 65534): open, SET_OWNER, features, memfd table, vring; no ctl");
+}
+
 static void t_sizes(int fd)
 {
 	struct vhost_vring_addr a = { .index = 0 };
@@ -605,6 +640,7 @@ int main(void)
 	t_no_daemon();
 	tap_is(dm_start(D_ACK), 0, "a daemon attaches");
 	t_order();
+	t_unprivileged_vmm();
 	fd = dev_open_owned();
 	tap_ok(fd >= 0, "a device for the argument checks");
 	t_sizes(fd);
