@@ -117,6 +117,25 @@ rate vhost-net /dev/vhost-net - vxtap0 ,iface=vxtap0
 kill $VXD
 wait $VXD
 mark daemon-exit rc=$?
+
+# 3. The daemon SIGKILLed under a running client: the client's ioctls fail
+# (ENOTCONN) instead of hanging, and the module holds nothing afterwards.
+/usr/sbin/vhost-xdpd --cleanup --nic vxa >/dev/null 2>&1
+/usr/sbin/vhost-xdpd --nic vxa --port name=k0,mode=kdev,mac=$MAC >/tmp/vxd2.log 2>&1 &
+VXD=$!
+i=0
+while ! grep -q 'ready' /tmp/vxd2.log && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+pmd_start /dev/vhost-xdp icmpecho /tmp/pmd3.log
+grep -q 'serves /dev/vhost-xdp device' /tmp/vxd2.log && mark killed-daemon-bound
+kill -9 $VXD
+wait $VXD
+t0=$(cut -d' ' -f1 /proc/uptime)
+pmd_stop
+t1=$(cut -d' ' -f1 /proc/uptime)
+mark killed-daemon pmd-exit-secs=$(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%d", b - a }')
+grep -i 'fail\|error' /tmp/pmd3.log | tail -n 5 | sed 's/^/# pmd3: /'
+mark live $(tr '\n' ' ' </sys/kernel/debug/vhost_xdp/live)
+/usr/sbin/vhost-xdpd --cleanup --nic vxa >/dev/null 2>&1
 rmmod vhost_xdp && mark rmmod-ok
 dmesg | grep -E 'WARNING|BUG|Oops|leak|general protection|RIP:' | sed 's/^/KM-DMESG-BAD /'
 mark done

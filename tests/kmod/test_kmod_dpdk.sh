@@ -6,7 +6,8 @@
 # (testpmd icmpecho, path=/dev/vhost-xdp) answers pings from a peer
 # namespace: packets both ways. Then the baseline: testpmd txonly through
 # /dev/vhost-xdp and through Debian's vhost_net (/dev/vhost-net + tap) in the
-# same guest and run; the ratio is reported (TCG: only indicative).
+# same guest and run; the ratio is reported (TCG: only indicative). Last, a
+# second daemon is SIGKILLed under a running testpmd: no hang, nothing held.
 # Guest side: tests/kmod/guest_dpdk.sh.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +49,13 @@ if [ "${xdp:-0}" -gt 0 ] && [ "${net:-0}" -gt 0 ]; then
 fi
 grep -q '^KM-MARK daemon-exit rc=0' "$out"
 km_ok $? "e2e-slow: vhost-xdpd exits cleanly on SIGTERM"
+grep -q '^KM-MARK killed-daemon-bound' "$out"
+km_ok $? "e2e-slow: a second daemon serves a new testpmd"
+secs=$(field '^KM-MARK killed-daemon' pmd-exit-secs)
+[ -n "$secs" ] && [ "$secs" -le 20 ]
+km_ok $? "e2e-slow: daemon SIGKILLed under testpmd: testpmd still stops and exits (${secs:-?} s)"
+grep -q '^KM-MARK live devices 0 events 0 files 0' "$out"
+km_ok $? "e2e-slow: ... and the module holds nothing: $(grep '^KM-MARK live' "$out")"
 grep -q '^KM-MARK rmmod-ok' "$out"
 km_ok $? "e2e-slow: the module unloads after the run"
 ! grep -q '^KM-DMESG-BAD' "$out"
