@@ -6,13 +6,13 @@
 #                       vhost_net from Debian's 6.1 kernel (the baseline)
 #   /bin/kmod_hostile   the hostile ioctl test (static)
 #   vhost-xdpd, dpdk-testpmd (virtio_user, mempool_ring, bus_vdev PMDs),
-#   the full iproute2 `ip` as /usr/sbin/ip-full, and every shared library
+#   vx-guest, the full iproute2 `ip` as /usr/sbin/ip-full, and every shared library
 #   they need (ldd closure), at their host paths.
 #
-#   tools/mk-kmod-guest.sh OUT KO HOSTILE [DAEMON]
+#   tools/mk-kmod-guest.sh OUT KO HOSTILE [DAEMON [VX_GUEST]]
 set -euo pipefail
 
-OUT=$1 KO=$2 HOSTILE=$3 DAEMON=${4:-}
+OUT=$1 KO=$2 HOSTILE=$3 DAEMON=${4:-} VXGUEST=${5:-}
 KVER=${VX_GUEST_KVER:-$(ls -d /lib/modules/6.1.*-amd64 | sort -V | tail -n1 | xargs basename)}
 MODS="tun tap veth vhost_iotlb vhost vhost_net"
 PMDDIR=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | head -n1)
@@ -46,7 +46,7 @@ copy_closure() {
 	for f in "$@"; do
 		mkdir -p "$stage$(dirname "$f")"
 		cp -L "$f" "$stage$f"
-		for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\s*\/lib/{print $1}'); do
+		for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^[ \t]*\/lib/{print $1}'); do
 			[ -e "$stage$lib" ] && continue
 			mkdir -p "$stage$(dirname "$lib")"
 			cp -L "$lib" "$stage$lib"
@@ -58,6 +58,16 @@ if [ -n "$DAEMON" ]; then
 	copy_closure "$DAEMON" /usr/bin/dpdk-testpmd /usr/bin/ip
 	mv "$stage/usr/bin/ip" "$stage/usr/sbin/ip-full"
 	cp "$DAEMON" "$stage/usr/sbin/vhost-xdpd"
+	rm -f "$stage$DAEMON"
+	if [ -n "$VXGUEST" ]; then
+		copy_closure "$VXGUEST"
+		cp "$VXGUEST" "$stage/usr/sbin/vx-guest"
+		rm -f "$stage$VXGUEST"
+	fi
+	# libxdp loads its dispatcher and the default AF_XDP program from files.
+	mkdir -p "$stage/usr/lib/x86_64-linux-gnu/bpf"
+	cp /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o /usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog*.o \
+		"$stage/usr/lib/x86_64-linux-gnu/bpf/"
 	[ -n "$PMDDIR" ] || die "no DPDK PMD directory"
 	for p in $PMDS; do
 		copy_closure "$PMDDIR/$p.so"

@@ -86,9 +86,6 @@ $IP netns exec peer $IP neigh | sed 's/^/# peer: /'
 sed 's/^/# vxd-end: /' /tmp/vxd.log | tail -n 60
 mark done-ping
 
-# 2. The baseline: TX rate (64-byte frames, testpmd txonly) into the kernel,
-# through /dev/vhost-xdp (vhost-xdpd, AF_XDP, veth) and through Debian's
-# vhost_net (/dev/vhost-net, tap), counted where the frames arrive.
 rx_count() { # <netns or -> <ifname>
 	if [ "$1" = - ]; then
 		cat /sys/class/net/$2/statistics/rx_packets
@@ -97,6 +94,26 @@ rx_count() { # <netns or -> <ifname>
 	fi
 }
 
+# 2. Our own front-end (tools/vx-guest, kernel vhost transport) on
+# /dev/vhost-xdp: malformed TX chains break only their ring (the daemon,
+# not the module, parses them), then valid frames still reach the peer.
+PEER_MAC=$($IP netns exec peer cat /sys/class/net/vxb/address)
+/usr/sbin/vx-guest hostile --socket /dev/vhost-xdp --mac $MAC --dst $PEER_MAC --flood 1 \
+	next-loop next-oob addr-oob len-max cross-end ind-len-odd ind-nested ind-loop avail-jump \
+	hdr-split tx-flood >/tmp/vg-hostile.log 2>&1
+mark vg-hostile rc=$?
+grep -E '^(not )?ok|^hostile:' /tmp/vg-hostile.log | sed 's/^/# vg: /'
+c0=$(rx_count peer vxb)
+/usr/sbin/vx-guest send --socket /dev/vhost-xdp --mac $MAC --dst $PEER_MAC --count 200 \
+	>/tmp/vg-send.log 2>&1
+r=$?
+sleep 0.5
+mark vg-send rc=$r peer-frames=$(($(rx_count peer vxb) - c0))
+sed 's/^/# vg-send: /' /tmp/vg-send.log | tail -n 3
+
+# 3. The baseline: TX rate (64-byte frames, testpmd txonly) into the kernel,
+# through /dev/vhost-xdp (vhost-xdpd, AF_XDP, veth) and through Debian's
+# vhost_net (/dev/vhost-net, tap), counted where the frames arrive.
 rate() { # <name> <path> <netns> <ifname> [devargs]
 	pmd_start "$2" txonly /tmp/pmd-$1.log "$5"
 	[ "$3" = - ] && $IP link set "$4" up
@@ -118,7 +135,7 @@ kill $VXD
 wait $VXD
 mark daemon-exit rc=$?
 
-# 3. The daemon SIGKILLed under a running client: the client's ioctls fail
+# 4. The daemon SIGKILLed under a running client: the client's ioctls fail
 # (ENOTCONN) instead of hanging, and the module holds nothing afterwards.
 /usr/sbin/vhost-xdpd --cleanup --nic vxa >/dev/null 2>&1
 /usr/sbin/vhost-xdpd --nic vxa --port name=k0,mode=kdev,mac=$MAC >/tmp/vxd2.log 2>&1 &

@@ -50,8 +50,8 @@ kmod_prepare() { # [with-daemon]
 	}
 	make -s -C "$KM_ROOT" "$KM_BUILD/kmod/kmod_hostile" >&2 || return 1
 	if [ "${1:-}" = with-daemon ]; then
-		make -s -C "$KM_ROOT" "$KM_BUILD/vhost-xdpd" >&2 || return 1
-		daemon=$KM_BUILD/vhost-xdpd
+		make -s -C "$KM_ROOT" "$KM_BUILD/vhost-xdpd" "$KM_BUILD/vx-guest" >&2 || return 1
+		daemon="$KM_BUILD/vhost-xdpd $KM_BUILD/vx-guest"
 	fi
 	"$KM_ROOT/tools/mk-guest-initramfs.sh" "$KM_BASE" >&2 || return 1
 	"$KM_ROOT/tools/mk-kmod-guest.sh" "$KM_TMP/kmod.cpio.gz" "$KM_ROOT/kmod/vhost_xdp.ko" \

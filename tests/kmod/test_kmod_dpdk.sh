@@ -4,7 +4,8 @@
 # Debian 6.1 guest (QEMU/TCG) with vhost_xdp.ko loaded, vhost-xdpd serves a
 # mode=kdev port on a veth pair; DPDK's virtio-user in vhost-kernel mode
 # (testpmd icmpecho, path=/dev/vhost-xdp) answers pings from a peer
-# namespace: packets both ways. Then the baseline: testpmd txonly through
+# namespace: packets both ways. vx-guest (our front-end, kernel vhost
+# transport) sends malformed TX chains, then valid frames. Then the baseline: testpmd txonly through
 # /dev/vhost-xdp and through Debian's vhost_net (/dev/vhost-net + tap) in the
 # same guest and run; the ratio is reported (TCG: only indicative). Last, a
 # second daemon is SIGKILLed under a running testpmd: no hang, nothing held.
@@ -38,6 +39,11 @@ rx=$(grep -E '^# stats-at-ping: k0 rx_packets' "$out" | awk '{print $NF}')
 tx=$(grep -E '^# stats-at-ping: k0 tx_packets' "$out" | awk '{print $NF}')
 [ "${rx:-0}" -ge 10 ] && [ "${tx:-0}" -ge 10 ]
 km_ok $? "e2e-slow: vhost-xdpd counted both directions (to guest ${rx:-0}, from guest ${tx:-0})"
+grep -q '^KM-MARK vg-hostile rc=0' "$out"
+km_ok $? "e2e-slow: vx-guest (kernel vhost transport) hostile TX chains on /dev/vhost-xdp: $(grep -E '^# vg: hostile:' "$out" | sed 's/^# vg: //')"
+frames=$(field '^KM-MARK vg-send' peer-frames)
+grep -q '^KM-MARK vg-send rc=0' "$out" && [ "${frames:-0}" -ge 200 ]
+km_ok $? "e2e-slow: ... afterwards vx-guest sends 200 frames through /dev/vhost-xdp: ${frames:-0} arrive"
 xdp=$(field '^KM-RATE name=vhost-xdp' pps)
 net=$(field '^KM-RATE name=vhost-net' pps)
 [ "${xdp:-0}" -gt 0 ]
