@@ -51,27 +51,27 @@ MODULE_PARM_DESC(max_devices, "open /dev/vhost-xdp devices at most (default 64)"
  * way the guest's buffers carry the virtio-net header and the daemon
  * handles it, so the bit is offered as vhost-net offers it.
  */
-#define VXK_FEATURES_ALLOWED                                                                      \
-	(BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |                          \
-	 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |                \
+#define VXK_FEATURES_ALLOWED                                                                       \
+	(BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |                           \
+	 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |                 \
 	 BIT_ULL(VIRTIO_F_ANY_LAYOUT))
 
 struct vxk_ev {
 	struct list_head node;
-	struct vxk_event ev;		/* fd fields are filled in by VXK_CTL_NEXT */
-	struct file *file;		/* kick/call/err eventfd */
+	struct vxk_event ev; /* fd fields are filled in by VXK_CTL_NEXT */
+	struct file *file;   /* kick/call/err eventfd */
 	struct file *mem[VXK_MAX_REGIONS];
 };
 
 struct vxk_dev {
-	struct mutex mutex;		/* serialises this device's VMM ioctls */
+	struct mutex mutex; /* serialises this device's VMM ioctls */
 	u32 id;
-	u64 gen;			/* daemon generation the device belongs to */
-	struct mm_struct *owner;	/* VHOST_SET_OWNER (mmgrab) */
-	bool broken;			/* an answer never came: states may differ */
-	struct file *backend[VXK_NVQ];	/* kept, never used for I/O */
-	struct file *log_file;		/* VHOST_SET_LOG_FD eventfd, unused */
-	struct vxk_ev *rm_ev;		/* preallocated, so close cannot fail */
+	u64 gen;		       /* daemon generation the device belongs to */
+	struct mm_struct *owner;       /* VHOST_SET_OWNER (mmgrab) */
+	bool broken;		       /* an answer never came: states may differ */
+	struct file *backend[VXK_NVQ]; /* kept, never used for I/O */
+	struct file *log_file;	       /* VHOST_SET_LOG_FD eventfd, unused */
+	struct vxk_ev *rm_ev;	       /* preallocated, so close cannot fail */
 
 	/* Under vxk_lock. */
 	wait_queue_head_t wq;
@@ -79,17 +79,17 @@ struct vxk_dev {
 	bool acked;
 	int result;
 	u64 value;
-	struct vxk_ev *pending;		/* queued, not yet taken by the daemon */
-	struct vxk_ev *add_ev;		/* likewise, the ADD event */
+	struct vxk_ev *pending; /* queued, not yet taken by the daemon */
+	struct vxk_ev *add_ev;	/* likewise, the ADD event */
 };
 
 static DEFINE_MUTEX(vxk_lock);
 static LIST_HEAD(vxk_queue);
 static DECLARE_WAIT_QUEUE_HEAD(vxk_ctl_wq);
 static DEFINE_IDR(vxk_devs);
-static bool vxk_attached;		/* a daemon has /dev/vhost-xdp-ctl open */
-static bool vxk_ready;			/* ... and sent VXK_CTL_HELLO */
-static u64 vxk_gen = 1;			/* changes at every attach and detach */
+static bool vxk_attached; /* a daemon has /dev/vhost-xdp-ctl open */
+static bool vxk_ready;	  /* ... and sent VXK_CTL_HELLO */
+static u64 vxk_gen = 1;	  /* changes at every attach and detach */
 static u64 vxk_features;
 
 /* Live objects, for leak checks (debugfs vhost_xdp/live). */
@@ -196,14 +196,15 @@ static int vxk_call(struct vxk_dev *d, struct vxk_ev *e, u64 *value)
 		d->broken = true;
 		ret = left < 0 ? -EINTR : -ETIMEDOUT;
 	}
-	d->seq++;	/* a late answer no longer matches */
+	d->seq++; /* a late answer no longer matches */
 	mutex_unlock(&vxk_lock);
 	vxk_ev_free(e);
 	if (ret == -ENOTCONN)
-		pr_warn_ratelimited("vhost-xdp: device %u: vhost-xdpd went away; reopen the device\n",
-				    d->id);
+		pr_warn_ratelimited(
+		    "vhost-xdp: device %u: vhost-xdpd went away; reopen the device\n", d->id);
 	else if (ret == -ETIMEDOUT)
-		pr_warn_ratelimited("vhost-xdp: device %u: vhost-xdpd did not answer within %u ms; device disabled, reopen it\n",
+		pr_warn_ratelimited("vhost-xdp: device %u: vhost-xdpd did not answer within %u ms; "
+				    "device disabled, reopen it\n",
 				    d->id, VXK_ACK_TIMEOUT_MS);
 	return ret;
 }
@@ -364,7 +365,10 @@ static long vxk_reset_owner(struct vxk_dev *d)
 
 static void vxk_mem_refuse(struct vxk_dev *d, u64 uva, const char *why)
 {
-	pr_warn_ratelimited("vhost-xdp: device %u: memory at VMM address 0x%llx %s; vhost-xdpd must map guest memory, so give the VMM a shared, file-backed memory backend (QEMU: -object memory-backend-memfd,share=on or memory-backend-file on hugetlbfs with share=on; DPDK: hugepages)\n",
+	pr_warn_ratelimited("vhost-xdp: device %u: memory at VMM address 0x%llx %s; vhost-xdpd "
+			    "must map guest memory, so give the VMM a shared, file-backed memory "
+			    "backend (QEMU: -object memory-backend-memfd,share=on or "
+			    "memory-backend-file on hugetlbfs with share=on; DPDK: hugepages)\n",
 			    d->id, uva, why);
 }
 
@@ -389,7 +393,11 @@ static int vxk_mem_piece(struct vxk_ev *e, struct vm_area_struct *vma, u64 gpa, 
 	atomic_inc(&vxk_live_files);
 	e->mem[n] = vma->vm_file;
 	e->ev.regions[n] = (struct vxk_region){
-		.gpa = gpa, .size = len, .uva = uva, .offset = off, .fd = -1,
+	    .gpa = gpa,
+	    .size = len,
+	    .uva = uva,
+	    .offset = off,
+	    .fd = -1,
 	};
 	e->ev.nregions = n + 1;
 	return 0;
@@ -431,7 +439,8 @@ static int vxk_mem_resolve(struct vxk_dev *d, struct mm_struct *mm,
 			err = vxk_mem_piece(e, vma, r->guest_phys_addr + (uva - r->userspace_addr),
 					    uva, stop - uva);
 			if (err)
-				pr_warn_ratelimited("vhost-xdp: device %u: memory table needs more than %u pieces\n",
+				pr_warn_ratelimited("vhost-xdp: device %u: memory table needs more "
+						    "than %u pieces\n",
 						    d->id, VXK_MAX_REGIONS);
 		}
 		uva = stop;
@@ -444,8 +453,7 @@ static int vxk_mem_check(const struct vhost_memory_region *r)
 {
 	u64 last;
 
-	if (!r->memory_size ||
-	    check_add_overflow(r->guest_phys_addr, r->memory_size - 1, &last) ||
+	if (!r->memory_size || check_add_overflow(r->guest_phys_addr, r->memory_size - 1, &last) ||
 	    check_add_overflow(r->userspace_addr, r->memory_size - 1, &last) ||
 	    r->userspace_addr + r->memory_size - 1 >= TASK_SIZE_MAX)
 		return -EINVAL;
@@ -575,7 +583,8 @@ static struct file *vxk_eventfd_get(int fd)
 	return f;
 }
 
-static long vxk_vring_file(struct vxk_dev *d, unsigned int cmd, struct vhost_vring_file __user *argp)
+static long vxk_vring_file(struct vxk_dev *d, unsigned int cmd,
+			   struct vhost_vring_file __user *argp)
 {
 	struct vhost_vring_file vf;
 	struct vxk_ev *e;
@@ -586,8 +595,9 @@ static long vxk_vring_file(struct vxk_dev *d, unsigned int cmd, struct vhost_vri
 		return -EFAULT;
 	if (vf.index >= VXK_NVQ)
 		return -ENOBUFS;
-	type = cmd == VHOST_SET_VRING_KICK ? VXK_EV_VRING_KICK :
-	       cmd == VHOST_SET_VRING_CALL ? VXK_EV_VRING_CALL : VXK_EV_VRING_ERR;
+	type = cmd == VHOST_SET_VRING_KICK   ? VXK_EV_VRING_KICK
+	       : cmd == VHOST_SET_VRING_CALL ? VXK_EV_VRING_CALL
+					     : VXK_EV_VRING_ERR;
 	f = vxk_eventfd_get(vf.fd);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
@@ -724,19 +734,19 @@ static long vxk_dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 }
 
 static const struct file_operations vxk_dev_fops = {
-	.owner = THIS_MODULE,
-	.open = vxk_dev_open,
-	.release = vxk_dev_release,
-	.unlocked_ioctl = vxk_dev_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
+    .owner = THIS_MODULE,
+    .open = vxk_dev_open,
+    .release = vxk_dev_release,
+    .unlocked_ioctl = vxk_dev_ioctl,
+    .compat_ioctl = compat_ptr_ioctl,
+    .llseek = noop_llseek,
 };
 
 static struct miscdevice vxk_dev_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "vhost-xdp",
-	.fops = &vxk_dev_fops,
-	.mode = 0600,
+    .minor = MISC_DYNAMIC_MINOR,
+    .name = "vhost-xdp",
+    .fops = &vxk_dev_fops,
+    .mode = 0600,
 };
 
 /* ---- daemon side ---- */
@@ -768,15 +778,15 @@ static int vxk_ctl_release(struct inode *inode, struct file *f)
 	vxk_attached = false;
 	vxk_ready = false;
 	vxk_gen++;
-	idr_for_each_entry(&vxk_devs, d, id) {
+	idr_for_each_entry(&vxk_devs, d, id)
+	{
 		d->pending = NULL;
 		d->add_ev = NULL;
 		wake_up(&d->wq);
 	}
 	list_splice_init(&vxk_queue, &drop);
 	mutex_unlock(&vxk_lock);
-	list_for_each_entry_safe(e, tmp, &drop, node)
-		vxk_ev_free(e);
+	list_for_each_entry_safe(e, tmp, &drop, node) vxk_ev_free(e);
 	pr_info("vhost-xdp: vhost-xdpd detached\n");
 	return 0;
 }
@@ -793,7 +803,8 @@ static long vxk_ctl_hello(struct vxk_hello __user *argp)
 	vxk_features = h.features;
 	vxk_ready = true;
 	mutex_unlock(&vxk_lock);
-	pr_info("vhost-xdp: vhost-xdpd attached, features 0x%llx\n", h.features & VXK_FEATURES_ALLOWED);
+	pr_info("vhost-xdp: vhost-xdpd attached, features 0x%llx\n",
+		h.features & VXK_FEATURES_ALLOWED);
 	return 0;
 }
 
@@ -914,20 +925,20 @@ static __poll_t vxk_ctl_poll(struct file *f, poll_table *pt)
 }
 
 static const struct file_operations vxk_ctl_fops = {
-	.owner = THIS_MODULE,
-	.open = vxk_ctl_open,
-	.release = vxk_ctl_release,
-	.unlocked_ioctl = vxk_ctl_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.poll = vxk_ctl_poll,
-	.llseek = noop_llseek,
+    .owner = THIS_MODULE,
+    .open = vxk_ctl_open,
+    .release = vxk_ctl_release,
+    .unlocked_ioctl = vxk_ctl_ioctl,
+    .compat_ioctl = compat_ptr_ioctl,
+    .poll = vxk_ctl_poll,
+    .llseek = noop_llseek,
 };
 
 static struct miscdevice vxk_ctl_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "vhost-xdp-ctl",
-	.fops = &vxk_ctl_fops,
-	.mode = 0600,
+    .minor = MISC_DYNAMIC_MINOR,
+    .name = "vhost-xdp-ctl",
+    .fops = &vxk_ctl_fops,
+    .mode = 0600,
 };
 
 /* ---- module ---- */

@@ -24,8 +24,8 @@
 
 struct kdev_port {
 	struct vx_dev *dev;
-	uint32_t kid;		/* the module's device id; 0 = free */
-	int sp[2];		/* sp[0] is dev->sock; replies are read from sp[1] */
+	uint32_t kid; /* the module's device id; 0 = free */
+	int sp[2];    /* sp[0] is dev->sock; replies are read from sp[1] */
 };
 
 static struct {
@@ -35,7 +35,7 @@ static struct {
 	bool running;
 	unsigned int n;
 	struct kdev_port p[VX_MAX_PORTS];
-} kd = { .ctl = -1 };
+} kd = {.ctl = -1};
 
 static struct kdev_port *port_of(uint32_t kid)
 {
@@ -66,7 +66,8 @@ static void port_bind(const struct vxk_event *ev)
 		if (!kd.p[i].kid)
 			p = &kd.p[i];
 	if (!p) {
-		pr_warn("kdev: device %u opened, but every mode=kdev port is taken; its ioctls will fail with EBUSY\n",
+		pr_warn("kdev: device %u opened, but every mode=kdev port is taken; its ioctls "
+			"will fail with EBUSY\n",
 			ev->dev);
 		return;
 	}
@@ -107,8 +108,10 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 		m->p.mem.nregions = ev->nregions;
 		for (i = 0; i < ev->nregions; i++) {
 			m->p.mem.regions[i] = (struct vu_region){
-				.gpa = ev->regions[i].gpa, .size = ev->regions[i].size,
-				.uva = ev->regions[i].uva, .mmap_offset = ev->regions[i].offset,
+			    .gpa = ev->regions[i].gpa,
+			    .size = ev->regions[i].size,
+			    .uva = ev->regions[i].uva,
+			    .mmap_offset = ev->regions[i].offset,
 			};
 			m->fds[m->nfds++] = ev->regions[i].fd;
 		}
@@ -117,10 +120,10 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 	case VXK_EV_VRING_BASE:
 	case VXK_EV_GET_VRING_BASE:
 	case VXK_EV_BACKEND:
-		m->hdr.request = ev->type == VXK_EV_VRING_NUM	   ? VU_SET_VRING_NUM :
-				 ev->type == VXK_EV_VRING_BASE	   ? VU_SET_VRING_BASE :
-				 ev->type == VXK_EV_GET_VRING_BASE ? VU_GET_VRING_BASE :
-								     VU_SET_VRING_ENABLE;
+		m->hdr.request = ev->type == VXK_EV_VRING_NUM	     ? VU_SET_VRING_NUM
+				 : ev->type == VXK_EV_VRING_BASE     ? VU_SET_VRING_BASE
+				 : ev->type == VXK_EV_GET_VRING_BASE ? VU_GET_VRING_BASE
+								     : VU_SET_VRING_ENABLE;
 		m->hdr.size = sizeof(m->p.state);
 		m->p.state.index = ev->index;
 		m->p.state.num = (uint32_t)ev->value;
@@ -129,17 +132,20 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 		m->hdr.request = VU_SET_VRING_ADDR;
 		m->hdr.size = sizeof(m->p.addr);
 		m->p.addr = (struct vu_vring_addr){
-			.index = ev->index, .flags = ev->addr.flags, .desc_uva = ev->addr.desc,
-			.used_uva = ev->addr.used, .avail_uva = ev->addr.avail,
-			.log_gpa = ev->addr.log,
+		    .index = ev->index,
+		    .flags = ev->addr.flags,
+		    .desc_uva = ev->addr.desc,
+		    .used_uva = ev->addr.used,
+		    .avail_uva = ev->addr.avail,
+		    .log_gpa = ev->addr.log,
 		};
 		break;
 	case VXK_EV_VRING_KICK:
 	case VXK_EV_VRING_CALL:
 	case VXK_EV_VRING_ERR:
-		m->hdr.request = ev->type == VXK_EV_VRING_KICK ? VU_SET_VRING_KICK :
-				 ev->type == VXK_EV_VRING_CALL ? VU_SET_VRING_CALL :
-								 VU_SET_VRING_ERR;
+		m->hdr.request = ev->type == VXK_EV_VRING_KICK	 ? VU_SET_VRING_KICK
+				 : ev->type == VXK_EV_VRING_CALL ? VU_SET_VRING_CALL
+								 : VU_SET_VRING_ERR;
 		m->hdr.size = sizeof(m->p.u64);
 		m->p.u64 = ev->index | (ev->fd < 0 ? VU_VRING_NOFD : 0);
 		if (ev->fd >= 0)
@@ -172,7 +178,7 @@ static int reply_read(struct kdev_port *p, uint32_t request, uint64_t *value)
 
 static void ev_handle(const struct vxk_event *ev)
 {
-	struct vxk_ack a = { .dev = ev->dev, .seq = ev->seq };
+	struct vxk_ack a = {.dev = ev->dev, .seq = ev->seq};
 	struct kdev_port *p = port_of(ev->dev);
 	struct vu_msg m;
 	int err;
@@ -195,8 +201,8 @@ static void ev_handle(const struct vxk_event *ev)
 		char junk[64];
 
 		while (recv(p->sp[1], junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;	/* no stale reply may answer this request */
-		err = vx_dev_handle(p->dev, &m);	/* closes every fd it does not keep */
+			;			 /* no stale reply may answer this request */
+		err = vx_dev_handle(p->dev, &m); /* closes every fd it does not keep */
 		uint64_t v = 0;
 
 		a.result = err ? err : reply_read(p, m.hdr.request, &v);
@@ -204,9 +210,10 @@ static void ev_handle(const struct vxk_event *ev)
 		for (unsigned int i = 0; i < VX_VQ_MAX; i++) {
 			const struct vx_vq *q = &p->dev->vq[i];
 
-			pr_debug("%s: after %s: num %u ready %d started %d enabled %d broken %d avail %u used %u\n",
-				 q->name, vu_request_name(m.hdr.request), q->num, q->ready, q->started,
-				 q->enabled, q->broken, q->last_avail, q->used_idx);
+			pr_debug("%s: after %s: num %u ready %d started %d enabled %d broken %d "
+				 "avail %u used %u\n",
+				 q->name, vu_request_name(m.hdr.request), q->num, q->ready,
+				 q->started, q->enabled, q->broken, q->last_avail, q->used_idx);
 		}
 	}
 	if (ev->seq && ioctl(kd.ctl, VXK_CTL_ACK, &a) < 0)
@@ -215,8 +222,8 @@ static void ev_handle(const struct vxk_event *ev)
 
 static void *kdev_main(void *arg)
 {
-	struct pollfd pf[2] = { { .fd = kd.stop_fd, .events = POLLIN },
-				{ .fd = kd.ctl, .events = POLLIN } };
+	struct pollfd pf[2] = {{.fd = kd.stop_fd, .events = POLLIN},
+			       {.fd = kd.ctl, .events = POLLIN}};
 	struct vxk_event ev;
 
 	for (;;) {
@@ -237,7 +244,7 @@ static void *kdev_main(void *arg)
 
 int vx_kdev_start(struct vx_dev **devs, unsigned int n, int stop_fd)
 {
-	struct vxk_hello h = { .version = VXK_VERSION, .features = vx_dev_features() };
+	struct vxk_hello h = {.version = VXK_VERSION, .features = vx_dev_features()};
 	unsigned int i;
 	int err;
 

@@ -33,8 +33,8 @@
 
 #include "tap.h"
 
-#define DEV "/dev/vhost-xdp"
-#define CTL "/dev/vhost-xdp-ctl"
+#define DEV  "/dev/vhost-xdp"
+#define CTL  "/dev/vhost-xdp-ctl"
 #define LIVE "/sys/kernel/debug/vhost_xdp/live"
 
 /* ---- the fake daemon ---- */
@@ -47,11 +47,11 @@ static struct {
 	volatile int stop;
 	pthread_t tid;
 	pthread_mutex_t lock;
-	struct vxk_event last;		/* last event of a type other than ADD/REMOVE */
+	struct vxk_event last; /* last event of a type other than ADD/REMOVE */
 	unsigned int nevents[VXK_EV_MAX];
-	int bad_pad;			/* an event with non-zero padding came out */
-	uint64_t base;			/* what GET_VRING_BASE answers */
-} dm = { .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	int bad_pad;   /* an event with non-zero padding came out */
+	uint64_t base; /* what GET_VRING_BASE answers */
+} dm = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void ev_close_fds(const struct vxk_event *ev)
 {
@@ -66,7 +66,7 @@ static void ev_close_fds(const struct vxk_event *ev)
 
 static void dm_handle(struct vxk_event *ev)
 {
-	struct vxk_ack a = { .dev = ev->dev, .seq = ev->seq };
+	struct vxk_ack a = {.dev = ev->dev, .seq = ev->seq};
 	unsigned int i;
 
 	pthread_mutex_lock(&dm.lock);
@@ -97,7 +97,7 @@ static void dm_handle(struct vxk_event *ev)
 
 static void *dm_main(void *arg)
 {
-	struct pollfd p = { .fd = dm.fd, .events = POLLIN };
+	struct pollfd p = {.fd = dm.fd, .events = POLLIN};
 	struct vxk_event ev;
 
 	while (!dm.stop) {
@@ -115,7 +115,7 @@ static void *dm_main(void *arg)
 
 static int dm_start(enum dmode mode)
 {
-	struct vxk_hello h = { .features = ~0ull, .version = VXK_VERSION };
+	struct vxk_hello h = {.features = ~0ull, .version = VXK_VERSION};
 
 	dm.fd = open(CTL, O_RDWR | O_CLOEXEC);
 	if (dm.fd < 0)
@@ -213,23 +213,23 @@ struct memtab {
 
 static int set_mem(int fd, uint64_t gpa, void *p, uint64_t size)
 {
-	struct memtab t = { .h.nregions = 1 };
+	struct memtab t = {.h.nregions = 1};
 
-	t.r[0] = (struct vhost_memory_region){ .guest_phys_addr = gpa, .memory_size = size,
-					       .userspace_addr = (uintptr_t)p };
+	t.r[0] = (struct vhost_memory_region){
+	    .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uintptr_t)p};
 	return io(fd, VHOST_SET_MEM_TABLE, &t);
 }
 
 static int vring_file(int fd, unsigned long cmd, unsigned int idx, int efd)
 {
-	struct vhost_vring_file f = { .index = idx, .fd = efd };
+	struct vhost_vring_file f = {.index = idx, .fd = efd};
 
 	return io(fd, cmd, &f);
 }
 
 static int vring_state(int fd, unsigned long cmd, unsigned int idx, unsigned int num)
 {
-	struct vhost_vring_state s = { .index = idx, .num = num };
+	struct vhost_vring_state s = {.index = idx, .num = num};
 
 	return io(fd, cmd, &s);
 }
@@ -280,8 +280,10 @@ static void t_order(void)
 	uint64_t f = 0;
 	pid_t pid;
 
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EPERM, "order: SET_VRING_NUM before SET_OWNER is EPERM");
-	tap_is(io(fd, VHOST_SET_FEATURES, &f), -EPERM, "order: SET_FEATURES before SET_OWNER is EPERM");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EPERM,
+	       "order: SET_VRING_NUM before SET_OWNER is EPERM");
+	tap_is(io(fd, VHOST_SET_FEATURES, &f), -EPERM,
+	       "order: SET_FEATURES before SET_OWNER is EPERM");
 	tap_is(io(fd, VHOST_SET_OWNER, NULL), 0, "order: SET_OWNER");
 	tap_is(io(fd, VHOST_SET_OWNER, NULL), -EBUSY, "order: SET_OWNER twice is EBUSY");
 	pid = fork();
@@ -291,14 +293,17 @@ static void t_order(void)
 	}
 	waitpid(pid, &st, 0);
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "order: another process's ioctl is EPERM");
-	tap_is(vring_state(fd, VHOST_GET_VRING_BASE, 1, 0), 0, "order: GET_VRING_BASE before any setup works");
+	tap_is(vring_state(fd, VHOST_GET_VRING_BASE, 1, 0), 0,
+	       "order: GET_VRING_BASE before any setup works");
 	tap_is(io(fd, VHOST_GET_FEATURES, &f), 0, "order: GET_FEATURES");
 	tap_ok(!(f & (1ull << VHOST_F_LOG_ALL)) && (f & (1ull << 32)),
 	       "order: features offer VERSION_1, not LOG_ALL (0x%llx)", (unsigned long long)f);
 	f = 1ull << 40;
-	tap_is(io(fd, VHOST_SET_FEATURES, &f), -EOPNOTSUPP, "order: unoffered feature is EOPNOTSUPP");
+	tap_is(io(fd, VHOST_SET_FEATURES, &f), -EOPNOTSUPP,
+	       "order: unoffered feature is EOPNOTSUPP");
 	tap_is(io(fd, VHOST_RESET_OWNER, NULL), 0, "order: RESET_OWNER");
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EPERM, "order: after RESET_OWNER, owner is gone");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EPERM,
+	       "order: after RESET_OWNER, owner is gone");
 	tap_is(io(fd, VHOST_SET_OWNER, NULL), 0, "order: SET_OWNER again after reset");
 	close(fd);
 }
@@ -334,41 +339,58 @@ static void t_unprivileged_vmm(void)
 	}
 	waitpid(pid, &st, 0);
 	chmod(DEV, 0600);
-	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "unprivileged VMM (uid 65534): open, SET_OWNER, features, memfd table, vring; no ctl");
+	tap_ok(
+	    WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "unprivileged VMM (uid 65534): open, SET_OWNER, features, memfd table, vring; no ctl");
 }
 
 static void t_sizes(int fd)
 {
-	struct vhost_vring_addr a = { .index = 0 };
+	struct vhost_vring_addr a = {.index = 0};
 	uint64_t v = 0;
 	int efd = eventfd(0, 0);
 
-	tap_is(io(fd, _IOW(VHOST_VIRTIO, 0x00, uint32_t), &v), -ENOTTY, "sizes: SET_FEATURES with a 4-byte size is ENOTTY");
-	tap_is(io(fd, _IOW(VHOST_VIRTIO, 0x10, uint32_t), &v), -ENOTTY, "sizes: SET_VRING_NUM with a 4-byte size is ENOTTY");
+	tap_is(io(fd, _IOW(VHOST_VIRTIO, 0x00, uint32_t), &v), -ENOTTY,
+	       "sizes: SET_FEATURES with a 4-byte size is ENOTTY");
+	tap_is(io(fd, _IOW(VHOST_VIRTIO, 0x10, uint32_t), &v), -ENOTTY,
+	       "sizes: SET_VRING_NUM with a 4-byte size is ENOTTY");
 	tap_is(io(fd, _IO(VHOST_VIRTIO, 0x7f), NULL), -ENOTTY, "sizes: unknown ioctl is ENOTTY");
 	tap_is(io(fd, VHOST_SET_VRING_ENDIAN, &v), -ENOTTY, "sizes: SET_VRING_ENDIAN is ENOTTY");
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 2, 256), -ENOBUFS, "sizes: vring index 2 is ENOBUFS");
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0x10000, 256), -ENOBUFS, "sizes: vring index 0x10000 is ENOBUFS");
-	tap_is(vring_state(fd, VHOST_GET_VRING_BASE, 0xffffffff, 0), -ENOBUFS, "sizes: GET_VRING_BASE index ~0 is ENOBUFS");
-	tap_is(vring_file(fd, VHOST_SET_VRING_KICK, 2, efd), -ENOBUFS, "sizes: kick index 2 is ENOBUFS");
-	tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 5, -1), -ENOBUFS, "sizes: backend index 5 is ENOBUFS");
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 0), -EINVAL, "sizes: queue size 0 is EINVAL");
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 3), -EINVAL, "sizes: queue size 3 is EINVAL");
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 65536), -EINVAL, "sizes: queue size 65536 is EINVAL");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 2, 256), -ENOBUFS,
+	       "sizes: vring index 2 is ENOBUFS");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0x10000, 256), -ENOBUFS,
+	       "sizes: vring index 0x10000 is ENOBUFS");
+	tap_is(vring_state(fd, VHOST_GET_VRING_BASE, 0xffffffff, 0), -ENOBUFS,
+	       "sizes: GET_VRING_BASE index ~0 is ENOBUFS");
+	tap_is(vring_file(fd, VHOST_SET_VRING_KICK, 2, efd), -ENOBUFS,
+	       "sizes: kick index 2 is ENOBUFS");
+	tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 5, -1), -ENOBUFS,
+	       "sizes: backend index 5 is ENOBUFS");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 0), -EINVAL,
+	       "sizes: queue size 0 is EINVAL");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 3), -EINVAL,
+	       "sizes: queue size 3 is EINVAL");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 65536), -EINVAL,
+	       "sizes: queue size 65536 is EINVAL");
 	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0, "sizes: queue size 256");
-	tap_is(vring_state(fd, VHOST_SET_VRING_BASE, 0, 0x10000), -EINVAL, "sizes: base 0x10000 is EINVAL");
+	tap_is(vring_state(fd, VHOST_SET_VRING_BASE, 0, 0x10000), -EINVAL,
+	       "sizes: base 0x10000 is EINVAL");
 	a.desc_user_addr = 0x1008;
-	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), -EINVAL, "sizes: misaligned descriptor table is EINVAL");
+	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), -EINVAL,
+	       "sizes: misaligned descriptor table is EINVAL");
 	a.desc_user_addr = 0x1000;
 	a.flags = 0x80;
-	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), -EOPNOTSUPP, "sizes: unknown ring flags are EOPNOTSUPP");
+	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), -EOPNOTSUPP,
+	       "sizes: unknown ring flags are EOPNOTSUPP");
 	a.flags = 0;
 	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), 0, "sizes: aligned ring address");
-	tap_is(io(fd, VHOST_SET_VRING_ADDR, (void *)8), -EFAULT, "sizes: bad user pointer is EFAULT");
-	tap_is(io(fd, VHOST_SET_LOG_BASE, &v), -EOPNOTSUPP, "sizes: SET_LOG_BASE is EOPNOTSUPP (no dirty log)");
+	tap_is(io(fd, VHOST_SET_VRING_ADDR, (void *)8), -EFAULT,
+	       "sizes: bad user pointer is EFAULT");
+	tap_is(io(fd, VHOST_SET_LOG_BASE, &v), -EOPNOTSUPP,
+	       "sizes: SET_LOG_BASE is EOPNOTSUPP (no dirty log)");
 	v = 1;
-	tap_is(io(fd, VHOST_SET_BACKEND_FEATURES, &v), -EOPNOTSUPP, "sizes: backend feature IOTLB is EOPNOTSUPP");
+	tap_is(io(fd, VHOST_SET_BACKEND_FEATURES, &v), -EOPNOTSUPP,
+	       "sizes: backend feature IOTLB is EOPNOTSUPP");
 	close(efd);
 }
 
@@ -391,26 +413,33 @@ static void t_counts(int fd)
 	tap_is(io(fd, VHOST_SET_MEM_TABLE, t), -EINVAL, "counts: non-zero padding is EINVAL");
 	free(t);
 	tap_is(set_mem(fd, 0, anon, 0), -EINVAL, "counts: region size 0 is EINVAL");
-	tap_is(set_mem(fd, ~0ull - 10, anon, sz), -EINVAL, "counts: gpa + size overflowing is EINVAL");
-	tap_is(set_mem(fd, 0, (void *)(~0ull - 4095), sz), -EINVAL, "counts: uva + size overflowing is EINVAL");
-	tap_is(set_mem(fd, 0, anon, sz), -EINVAL, "counts: private anonymous memory is refused (EINVAL)");
+	tap_is(set_mem(fd, ~0ull - 10, anon, sz), -EINVAL,
+	       "counts: gpa + size overflowing is EINVAL");
+	tap_is(set_mem(fd, 0, (void *)(~0ull - 4095), sz), -EINVAL,
+	       "counts: uva + size overflowing is EINVAL");
+	tap_is(set_mem(fd, 0, anon, sz), -EINVAL,
+	       "counts: private anonymous memory is refused (EINVAL)");
 	tap_is(set_mem(fd, 0, (void *)0x10000, 4096), -EFAULT, "counts: unmapped memory is EFAULT");
 
 	/* DPDK's layout: a PROT_NONE reservation with a shared file mapped in its middle. */
 	ftruncate(mfd, 8 * sz);
 	res = mmap(NULL, 16 * sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	shm = mmap(res + 4 * sz, 2 * sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd, 3 * sz);
-	tap_is(set_mem(fd, 0x100000000ull, res, 16 * sz), 0, "counts: reservation with a shared part is accepted");
+	shm =
+	    mmap(res + 4 * sz, 2 * sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd, 3 * sz);
+	tap_is(set_mem(fd, 0x100000000ull, res, 16 * sz), 0,
+	       "counts: reservation with a shared part is accepted");
 	pthread_mutex_lock(&dm.lock);
 	tap_ok(dm.last.type == VXK_EV_MEM_TABLE && dm.last.nregions == 1 &&
-		       dm.last.regions[0].size == 2 * sz && dm.last.regions[0].offset == 3 * sz &&
-		       dm.last.regions[0].uva == (uintptr_t)shm &&
-		       dm.last.regions[0].gpa == 0x100000000ull + 4 * sz,
+		   dm.last.regions[0].size == 2 * sz && dm.last.regions[0].offset == 3 * sz &&
+		   dm.last.regions[0].uva == (uintptr_t)shm &&
+		   dm.last.regions[0].gpa == 0x100000000ull + 4 * sz,
 	       "counts: ... the daemon gets just the shared part, with its file offset");
 	pthread_mutex_unlock(&dm.lock);
 	/* The same table with a private page inside the reservation. */
-	mmap(res + 8 * sz, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	tap_is(set_mem(fd, 0, res, 16 * sz), -EINVAL, "counts: ... with private memory inside is refused");
+	mmap(res + 8 * sz, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+	     0);
+	tap_is(set_mem(fd, 0, res, 16 * sz), -EINVAL,
+	       "counts: ... with private memory inside is refused");
 	munmap(res, 16 * sz);
 	munmap(anon, sz);
 	close(mfd);
@@ -419,32 +448,38 @@ static void t_counts(int fd)
 static void t_fd_types(int fd)
 {
 	int p[2], efd = eventfd(0, 0), tfd;
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
 
 	pipe(p);
-	tap_is(vring_file(fd, VHOST_SET_VRING_KICK, 0, p[0]), -EINVAL, "fds: a pipe as kick fd is EINVAL");
-	tap_is(vring_file(fd, VHOST_SET_VRING_CALL, 0, fd), -EINVAL, "fds: the device itself as call fd is EINVAL");
+	tap_is(vring_file(fd, VHOST_SET_VRING_KICK, 0, p[0]), -EINVAL,
+	       "fds: a pipe as kick fd is EINVAL");
+	tap_is(vring_file(fd, VHOST_SET_VRING_CALL, 0, fd), -EINVAL,
+	       "fds: the device itself as call fd is EINVAL");
 	tap_is(vring_file(fd, VHOST_SET_VRING_ERR, 0, 9999), -EBADF, "fds: a closed fd is EBADF");
 	tap_is(vring_file(fd, VHOST_SET_VRING_KICK, 0, -2), -EBADF, "fds: fd -2 is EBADF");
 	tap_is(vring_file(fd, VHOST_SET_VRING_KICK, 0, efd), 0, "fds: an eventfd as kick fd");
 	pthread_mutex_lock(&dm.lock);
-	tap_ok(dm.last.type == VXK_EV_VRING_KICK && dm.last.fd >= 0, "fds: ... reaches the daemon as a new fd");
+	tap_ok(dm.last.type == VXK_EV_VRING_KICK && dm.last.fd >= 0,
+	       "fds: ... reaches the daemon as a new fd");
 	pthread_mutex_unlock(&dm.lock);
 	tap_is(vring_file(fd, VHOST_SET_VRING_CALL, 1, -1), 0, "fds: call fd -1 (none)");
 	tap_is(io(fd, VHOST_SET_LOG_FD, &p[1]), -EINVAL, "fds: a pipe as log fd is EINVAL");
 	tap_is(io(fd, VHOST_SET_LOG_FD, &efd), 0, "fds: an eventfd as log fd");
-	tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 0, efd), -ENOTSOCK, "fds: an eventfd as backend is ENOTSOCK");
-	tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 0, p[0]), -ENOTSOCK, "fds: a pipe as backend is ENOTSOCK");
+	tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 0, efd), -ENOTSOCK,
+	       "fds: an eventfd as backend is ENOTSOCK");
+	tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 0, p[0]), -ENOTSOCK,
+	       "fds: a pipe as backend is ENOTSOCK");
 	tfd = open("/dev/net/tun", O_RDWR);
 	if (tfd >= 0 && ioctl(tfd, TUNSETIFF, &ifr) == 0) {
 		tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 0, tfd), 0, "fds: a tap as backend");
-		tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 1, tfd), 0, "fds: the same tap on ring 1");
+		tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 1, tfd), 0,
+		       "fds: the same tap on ring 1");
 		tap_is(vring_file(fd, VHOST_NET_SET_BACKEND, 0, -1), 0, "fds: backend -1 detaches");
 	} else {
 		tap_ok(0, "fds: /dev/net/tun: %s", strerror(errno));
 	}
 	if (tfd >= 0)
-		close(tfd);	/* the device keeps its reference to ring 1's tap */
+		close(tfd); /* the device keeps its reference to ring 1's tap */
 	close(p[0]);
 	close(p[1]);
 	close(efd);
@@ -463,19 +498,24 @@ static void t_wait(void)
 		memset(&s, 0xaa, sizeof(s));
 		s.index = 1;
 		tap_is(io(fd, VHOST_GET_VRING_BASE, &s), 0, "wait: GET_VRING_BASE");
-		tap_ok(s.index == 1 && s.num == 1234, "wait: ... returns the daemon's position (%u)", s.num);
+		tap_ok(s.index == 1 && s.num == 1234,
+		       "wait: ... returns the daemon's position (%u)", s.num);
 	}
 	dm.mode = D_FAIL;
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EFAULT, "wait: the daemon's error reaches the VMM");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EFAULT,
+	       "wait: the daemon's error reaches the VMM");
 	dm.mode = D_LATE;
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0, "wait: a late answer (0.4 s) is waited for");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0,
+	       "wait: a late answer (0.4 s) is waited for");
 	dm.mode = D_SILENT;
 	t0 = now();
 	r = vring_state(fd, VHOST_GET_VRING_BASE, 0, 0);
 	tap_is(r, -ETIMEDOUT, "wait: a silent daemon gives ETIMEDOUT");
-	tap_ok(now() - t0 < VXK_ACK_TIMEOUT_MS / 1000.0 + 1.5, "wait: ... after %.1f s", now() - t0);
+	tap_ok(now() - t0 < VXK_ACK_TIMEOUT_MS / 1000.0 + 1.5, "wait: ... after %.1f s",
+	       now() - t0);
 	dm.mode = D_ACK;
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EIO, "wait: the device is disabled afterwards (EIO)");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EIO,
+	       "wait: the device is disabled afterwards (EIO)");
 	close(fd);
 	fd = dev_open_owned();
 	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0, "wait: a new open works again");
@@ -500,7 +540,7 @@ static void *bg_get_base(void *arg)
 
 static void t_close_mid(void)
 {
-	struct bg_call c = { .fd = dev_open_owned() };
+	struct bg_call c = {.fd = dev_open_owned()};
 	unsigned int rm = dm_count(VXK_EV_REMOVE);
 	pthread_t t;
 	int i;
@@ -508,12 +548,13 @@ static void t_close_mid(void)
 	dm.mode = D_LATE;
 	pthread_create(&t, NULL, bg_get_base, &c);
 	usleep(100 * 1000);
-	close(c.fd);	/* the ioctl in flight keeps the file alive */
+	close(c.fd); /* the ioctl in flight keeps the file alive */
 	pthread_join(t, NULL);
 	tap_is(c.ret, 0, "close mid-request: the request in flight completes");
 	for (i = 0; i < 40 && dm_count(VXK_EV_REMOVE) == rm; i++)
 		usleep(50 * 1000);
-	tap_ok(dm_count(VXK_EV_REMOVE) == rm + 1, "close mid-request: then the daemon hears REMOVE");
+	tap_ok(dm_count(VXK_EV_REMOVE) == rm + 1,
+	       "close mid-request: then the daemon hears REMOVE");
 	dm.mode = D_ACK;
 }
 
@@ -529,14 +570,14 @@ static void t_daemon_killed(void)
 	pipe(ready);
 	pid = fork();
 	if (pid == 0) {
-		struct vxk_hello h = { .features = ~0ull, .version = VXK_VERSION };
+		struct vxk_hello h = {.features = ~0ull, .version = VXK_VERSION};
 		struct vxk_event ev;
 		int cfd = open(CTL, O_RDWR);
 
 		if (cfd < 0 || ioctl(cfd, VXK_CTL_HELLO, &h))
 			_exit(1);
 		write(ready[1], "r", 1);
-		for (;;) {	/* takes events, never answers, until killed */
+		for (;;) { /* takes events, never answers, until killed */
 			if (ioctl(cfd, VXK_CTL_NEXT, &ev) < 0)
 				usleep(10000);
 		}
@@ -550,8 +591,10 @@ static void t_daemon_killed(void)
 	waitpid(pid, &st, 0);
 	pthread_join(t, NULL);
 	tap_is(c.ret, -ENOTCONN, "daemon killed mid-request: the VMM gets ENOTCONN");
-	tap_ok(c.took < 1.5, "daemon killed mid-request: ... without waiting for the timeout (%.2f s)", c.took);
-	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -ENOTCONN, "daemon killed: the device stays dead");
+	tap_ok(c.took < 1.5,
+	       "daemon killed mid-request: ... without waiting for the timeout (%.2f s)", c.took);
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -ENOTCONN,
+	       "daemon killed: the device stays dead");
 	close(fd);
 	close(ready[0]);
 	close(ready[1]);
@@ -560,8 +603,8 @@ static void t_daemon_killed(void)
 
 static void t_ctl_abuse(void)
 {
-	struct vxk_ack a = { .dev = 1, .seq = 1 };
-	struct vxk_hello h = { .version = 99 };
+	struct vxk_ack a = {.dev = 1, .seq = 1};
+	struct vxk_hello h = {.version = 99};
 	struct vxk_event ev;
 	int before, fd;
 
@@ -581,12 +624,13 @@ static void t_ctl_abuse(void)
 	io(dm.fd, VXK_CTL_HELLO, &h);
 	fd = open(DEV, O_RDWR);
 	before = nfds();
-	tap_is(io(dm.fd, VXK_CTL_NEXT, (void *)8), -EFAULT, "ctl: NEXT into a bad buffer is EFAULT");
+	tap_is(io(dm.fd, VXK_CTL_NEXT, (void *)8), -EFAULT,
+	       "ctl: NEXT into a bad buffer is EFAULT");
 	tap_is(nfds(), before, "ctl: ... and installs no fd");
 	memset(&ev, 0xaa, sizeof(ev));
 	tap_is(io(dm.fd, VXK_CTL_NEXT, &ev), 0, "ctl: the event is still there");
 	tap_ok(ev.type == VXK_EV_ADD && ev.fd == -1 && ev.nregions == 0 && ev.addr.pad == 0 &&
-		       ev.regions[0].pad == 0 && ev.regions[7].size == 0,
+		   ev.regions[0].pad == 0 && ev.regions[7].size == 0,
 	       "ctl: ... and every unused byte of it is zero");
 	tap_is(io(dm.fd, VXK_CTL_NEXT, &ev), -EAGAIN, "ctl: empty queue is EAGAIN");
 	close(fd);
@@ -611,7 +655,8 @@ static void t_flood(void)
 			close(fd);
 	}
 	ev = live("events");
-	tap_ok(err == 0 && ev == 0, "flood: 2000 open/close with an idle daemon: %d errors, %d events queued", err, ev);
+	tap_ok(err == 0 && ev == 0,
+	       "flood: 2000 open/close with an idle daemon: %d errors, %d events queued", err, ev);
 	for (i = 0; i < 70; i++) {
 		fds[i] = open(DEV, O_RDWR);
 		if (fds[i] >= 0)
@@ -619,7 +664,8 @@ static void t_flood(void)
 		else if (errno != ENOSPC)
 			err++;
 	}
-	tap_ok(n == 64 && err == 0, "flood: devices are capped at max_devices=64 (%d opened), then ENOSPC", n);
+	tap_ok(n == 64 && err == 0,
+	       "flood: devices are capped at max_devices=64 (%d opened), then ENOSPC", n);
 	for (i = 0; i < 70; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -25,7 +25,7 @@ static int kv_ioctl(struct vg_dev *d, unsigned long req, void *arg)
 
 static int kv_tap_open(struct vg_dev *d)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
 	int hdr = VG_HDR_LEN;
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "vxg%%d");
@@ -75,7 +75,7 @@ static int kv_set_mem_table(struct vg_dev *d)
 	struct {
 		struct vhost_memory h;
 		struct vhost_memory_region r;
-	} t = { .h.nregions = 1 };
+	} t = {.h.nregions = 1};
 
 	t.r.guest_phys_addr = 0;
 	t.r.memory_size = d->mem.size;
@@ -85,7 +85,7 @@ static int kv_set_mem_table(struct vg_dev *d)
 
 static int kv_state(struct vg_dev *d, unsigned long req, unsigned int q, unsigned int num)
 {
-	struct vhost_vring_state s = { .index = q, .num = num };
+	struct vhost_vring_state s = {.index = q, .num = num};
 
 	return kv_ioctl(d, req, &s);
 }
@@ -102,7 +102,7 @@ static int kv_set_vring_base(struct vg_dev *d, unsigned int q, unsigned int base
 
 static int kv_get_vring_base(struct vg_dev *d, unsigned int q, unsigned int *base)
 {
-	struct vhost_vring_state s = { .index = q };
+	struct vhost_vring_state s = {.index = q};
 	int err = kv_ioctl(d, VHOST_GET_VRING_BASE, &s);
 
 	*base = s.num;
@@ -113,10 +113,10 @@ static int kv_set_vring_addr(struct vg_dev *d, unsigned int q)
 {
 	const struct vg_vq *vq = &d->vq[q];
 	struct vhost_vring_addr a = {
-		.index = q,
-		.desc_user_addr = (uintptr_t)vq->desc,
-		.avail_user_addr = (uintptr_t)vq->avail,
-		.used_user_addr = (uintptr_t)vq->used,
+	    .index = q,
+	    .desc_user_addr = (uintptr_t)vq->desc,
+	    .avail_user_addr = (uintptr_t)vq->avail,
+	    .used_user_addr = (uintptr_t)vq->used,
 	};
 
 	return kv_ioctl(d, VHOST_SET_VRING_ADDR, &a);
@@ -124,7 +124,7 @@ static int kv_set_vring_addr(struct vg_dev *d, unsigned int q)
 
 static int kv_file(struct vg_dev *d, unsigned long req, unsigned int q, int fd)
 {
-	struct vhost_vring_file f = { .index = q, .fd = fd };
+	struct vhost_vring_file f = {.index = q, .fd = fd};
 
 	return kv_ioctl(d, req, &f);
 }
@@ -151,18 +151,18 @@ static int kv_set_vring_enable(struct vg_dev *d, unsigned int q, bool on)
 }
 
 const struct vg_ops vg_vhost_kernel_ops = {
-	.open = kv_open,
-	.close = kv_close,
-	.get_features = kv_get_features,
-	.set_features = kv_set_features,
-	.set_owner = kv_set_owner,
-	.set_mem_table = kv_set_mem_table,
-	.set_vring_num = kv_set_vring_num,
-	.set_vring_base = kv_set_vring_base,
-	.get_vring_base = kv_get_vring_base,
-	.set_vring_addr = kv_set_vring_addr,
-	.set_vring_kick = kv_set_vring_kick,
-	.set_vring_call = kv_set_vring_call,
-	.set_vring_err = kv_set_vring_err,
-	.set_vring_enable = kv_set_vring_enable,
+    .open = kv_open,
+    .close = kv_close,
+    .get_features = kv_get_features,
+    .set_features = kv_set_features,
+    .set_owner = kv_set_owner,
+    .set_mem_table = kv_set_mem_table,
+    .set_vring_num = kv_set_vring_num,
+    .set_vring_base = kv_set_vring_base,
+    .get_vring_base = kv_get_vring_base,
+    .set_vring_addr = kv_set_vring_addr,
+    .set_vring_kick = kv_set_vring_kick,
+    .set_vring_call = kv_set_vring_call,
+    .set_vring_err = kv_set_vring_err,
+    .set_vring_enable = kv_set_vring_enable,
 };
