@@ -601,6 +601,90 @@ static void t_daemon_killed(void)
 	tap_is(dm_start(D_ACK), 0, "daemon killed: a new daemon attaches");
 }
 
+struct bg_mem {
+	int fd;
+	void *p;
+	size_t sz;
+	int ret;
+};
+
+static void *bg_set_mem(void *arg)
+{
+	struct bg_mem *m = arg;
+
+	m->ret = set_mem(m->fd, 0, m->p, m->sz);
+	return NULL;
+}
+
+/* A daemon that dies with a memory table (and its file references) still queued. */
+static void t_daemon_gone_queued(void)
+{
+	struct vxk_hello h = { .features = ~0ull, .version = VXK_VERSION };
+	struct bg_mem m = { .sz = 1 << 20 };
+	int mfd = memfd_create("q", MFD_CLOEXEC), cfd, files;
+	pthread_t t;
+
+	dm_stop();
+	cfd = open(CTL, O_RDWR);
+	ioctl(cfd, VXK_CTL_HELLO, &h);
+	ftruncate(mfd, m.sz);
+	m.p = mmap(NULL, m.sz, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	m.fd = dev_open_owned();
+	pthread_create(&t, NULL, bg_set_mem, &m);
+	usleep(300 * 1000);
+	files = live("files");
+	close(cfd);	/* the daemon goes away without reading anything */
+	pthread_join(t, NULL);
+	tap_ok(files == 1, "daemon gone with a queued table: the event held the memfd (%d file)", files);
+	tap_is(m.ret, -ENOTCONN, "daemon gone with a queued table: the VMM gets ENOTCONN");
+	tap_is(live("files"), 0, "daemon gone with a queued table: the file reference is dropped");
+	close(m.fd);
+	munmap(m.p, m.sz);
+	close(mfd);
+	tap_is(dm_start(D_ACK), 0, "daemon gone: a new daemon attaches");
+}
+
+/*
+ * Random ioctls with random arguments on an owned device, with random fds
+ * around, while the daemon answers: nothing but errno may come back.
+ */
+static void t_fuzz(void)
+{
+	static const unsigned long cmds[] = {
+		VHOST_GET_FEATURES,	VHOST_SET_FEATURES,	VHOST_SET_OWNER,
+		VHOST_RESET_OWNER,	VHOST_SET_MEM_TABLE,	VHOST_SET_LOG_BASE,
+		VHOST_SET_LOG_FD,	VHOST_SET_VRING_NUM,	VHOST_SET_VRING_ADDR,
+		VHOST_SET_VRING_BASE,	VHOST_GET_VRING_BASE,	VHOST_SET_VRING_KICK,
+		VHOST_SET_VRING_CALL,	VHOST_SET_VRING_ERR,	VHOST_NET_SET_BACKEND,
+		VHOST_GET_BACKEND_FEATURES, VHOST_SET_BACKEND_FEATURES,
+	};
+	uint32_t buf[64];
+	int fd = dev_open_owned(), efd = eventfd(0, 0), i, j, odd = 0, fds0 = nfds();
+	unsigned int seed = 12345;
+
+	for (i = 0; i < 20000; i++) {
+		unsigned long cmd = cmds[rand_r(&seed) % (sizeof(cmds) / sizeof(cmds[0]))];
+		int r;
+
+		for (j = 0; j < 64; j++)
+			buf[j] = rand_r(&seed);
+		/* Small values and real fds make the deeper paths reachable. */
+		if (rand_r(&seed) & 1) {
+			buf[0] = rand_r(&seed) % 3;
+			buf[1] = (rand_r(&seed) & 1) ? (uint32_t)efd : (uint32_t)(rand_r(&seed) % 8);
+		}
+		r = io(fd, cmd, buf);
+		if (r > 0 || r < -4095 || r == -ETIMEDOUT || r == -EIO)
+			odd++;
+		if (cmd == VHOST_RESET_OWNER)
+			io(fd, VHOST_SET_OWNER, NULL);
+	}
+	close(fd);
+	close(efd);
+	tap_ok(odd == 0, "fuzz: 20000 random ioctls, only plain errors (%d odd)", odd);
+	tap_is(nfds(), fds0 - 2, "fuzz: no fd left behind");
+}
+
 static void t_ctl_abuse(void)
 {
 	struct vxk_ack a = {.dev = 1, .seq = 1};
@@ -696,6 +780,8 @@ int main(void)
 	t_wait();
 	t_close_mid();
 	t_daemon_killed();
+	t_daemon_gone_queued();
+	t_fuzz();
 	t_ctl_abuse();
 	t_flood();
 	tap_ok(!dm.bad_pad, "no event came out with non-zero padding");

@@ -48,9 +48,9 @@ kmod_prepare() { # [with-daemon]
 		cat "$KM_TMP/kbuild.log" >&2
 		return 1
 	}
-	make -s -C "$KM_ROOT" "$KM_BUILD/kmod/kmod_hostile" >&2 || return 1
+	make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/kmod/kmod_hostile" >&2 || return 1
 	if [ "${1:-}" = with-daemon ]; then
-		make -s -C "$KM_ROOT" "$KM_BUILD/vhost-xdpd" "$KM_BUILD/vx-guest" >&2 || return 1
+		make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/vhost-xdpd" "$KM_BUILD/vx-guest" >&2 || return 1
 		daemon="$KM_BUILD/vhost-xdpd $KM_BUILD/vx-guest"
 	fi
 	"$KM_ROOT/tools/mk-guest-initramfs.sh" "$KM_BASE" >&2 || return 1
