@@ -160,20 +160,24 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 /* Reads the reply vx_dev_handle wrote: REPLY_ACK's u64, or GET_VRING_BASE's state. */
 static int reply_read(struct kdev_port *p, uint32_t request, uint64_t *value)
 {
-	struct {
-		struct vu_hdr hdr;
-		union vu_payload pl;
-	} r;
-	ssize_t n = recv(p->sp[1], &r, sizeof(r), MSG_DONTWAIT);
+	/* The payload follows the 12-byte header directly (no padding on the wire). */
+	uint8_t buf[sizeof(struct vu_hdr) + sizeof(union vu_payload)];
+	ssize_t n = recv(p->sp[1], buf, sizeof(buf), MSG_DONTWAIT);
+	struct vu_vring_state st;
+	uint64_t ack;
 
-	if (n < (ssize_t)sizeof(r.hdr) + 8)
+	if (n < (ssize_t)(sizeof(struct vu_hdr) + 8))
 		return -EIO;
 	if (request == VU_GET_VRING_BASE) {
-		*value = r.pl.state.num;
+		memcpy(&st, buf + sizeof(struct vu_hdr), sizeof(st));
+		*value = st.num;
 		return 0;
 	}
-	/* REPLY_ACK carries 0 for success; the handler's errno stayed in its log line. */
-	return r.pl.u64 ? -EINVAL : 0;
+	memcpy(&ack, buf + sizeof(struct vu_hdr), sizeof(ack));
+	/* REPLY_ACK carries 0 or 1; the handler's errno is kept in the device. */
+	if (!ack)
+		return 0;
+	return p->dev->last_err < 0 ? p->dev->last_err : -EINVAL;
 }
 
 static void ev_handle(const struct vxk_event *ev)

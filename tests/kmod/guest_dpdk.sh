@@ -94,6 +94,13 @@ rx_count() { # <netns or -> <ifname>
 	fi
 }
 
+# 2a. Ioctl sequences against the real daemon (its errno reaches the VMM).
+echo KM-TAP-BEGIN
+/bin/kmod_hostile real
+mark real rc=$?
+echo KM-TAP-END
+grep -E 'k0: .*(refused|failed|warn)|k0 vq0: after SET_VRING_ADDR' /tmp/vxd.log | tail -n 6 | sed 's/^/# vxd-real: /'
+
 # 2. Our own front-end (tools/vx-guest, kernel vhost transport) on
 # /dev/vhost-xdp: malformed TX chains break only their ring (the daemon,
 # not the module, parses them), then valid frames still reach the peer.

@@ -28,6 +28,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/vhost.h>
+#include <linux/virtio_ring.h>
 
 #include <vhost_xdp/kdev_uapi.h>
 
@@ -626,8 +627,8 @@ static void *bg_set_mem(void *arg)
 /* A daemon that dies with a memory table (and its file references) still queued. */
 static void t_daemon_gone_queued(void)
 {
-	struct vxk_hello h = { .features = ~0ull, .version = VXK_VERSION };
-	struct bg_mem m = { .sz = 1 << 20 };
+	struct vxk_hello h = {.features = ~0ull, .version = VXK_VERSION};
+	struct bg_mem m = {.sz = 1 << 20};
 	int mfd = memfd_create("q", MFD_CLOEXEC), cfd, files;
 	pthread_t t;
 
@@ -640,9 +641,10 @@ static void t_daemon_gone_queued(void)
 	pthread_create(&t, NULL, bg_set_mem, &m);
 	usleep(300 * 1000);
 	files = live("files");
-	close(cfd);	/* the daemon goes away without reading anything */
+	close(cfd); /* the daemon goes away without reading anything */
 	pthread_join(t, NULL);
-	tap_ok(files == 1, "daemon gone with a queued table: the event held the memfd (%d file)", files);
+	tap_ok(files == 1, "daemon gone with a queued table: the event held the memfd (%d file)",
+	       files);
 	tap_is(m.ret, -ENOTCONN, "daemon gone with a queued table: the VMM gets ENOTCONN");
 	tap_is(live("files"), 0, "daemon gone with a queued table: the file reference is dropped");
 	close(m.fd);
@@ -658,12 +660,12 @@ static void t_daemon_gone_queued(void)
 static void t_fuzz(void)
 {
 	static const unsigned long cmds[] = {
-		VHOST_GET_FEATURES,	VHOST_SET_FEATURES,	VHOST_SET_OWNER,
-		VHOST_RESET_OWNER,	VHOST_SET_MEM_TABLE,	VHOST_SET_LOG_BASE,
-		VHOST_SET_LOG_FD,	VHOST_SET_VRING_NUM,	VHOST_SET_VRING_ADDR,
-		VHOST_SET_VRING_BASE,	VHOST_GET_VRING_BASE,	VHOST_SET_VRING_KICK,
-		VHOST_SET_VRING_CALL,	VHOST_SET_VRING_ERR,	VHOST_NET_SET_BACKEND,
-		VHOST_GET_BACKEND_FEATURES, VHOST_SET_BACKEND_FEATURES,
+	    VHOST_GET_FEATURES,		VHOST_SET_FEATURES,	    VHOST_SET_OWNER,
+	    VHOST_RESET_OWNER,		VHOST_SET_MEM_TABLE,	    VHOST_SET_LOG_BASE,
+	    VHOST_SET_LOG_FD,		VHOST_SET_VRING_NUM,	    VHOST_SET_VRING_ADDR,
+	    VHOST_SET_VRING_BASE,	VHOST_GET_VRING_BASE,	    VHOST_SET_VRING_KICK,
+	    VHOST_SET_VRING_CALL,	VHOST_SET_VRING_ERR,	    VHOST_NET_SET_BACKEND,
+	    VHOST_GET_BACKEND_FEATURES, VHOST_SET_BACKEND_FEATURES,
 	};
 	uint32_t buf[64];
 	int fd = dev_open_owned(), efd = eventfd(0, 0), i, j, odd = 0, fds0 = nfds();
@@ -678,7 +680,8 @@ static void t_fuzz(void)
 		/* Small values and real fds make the deeper paths reachable. */
 		if (rand_r(&seed) & 1) {
 			buf[0] = rand_r(&seed) % 3;
-			buf[1] = (rand_r(&seed) & 1) ? (uint32_t)efd : (uint32_t)(rand_r(&seed) % 8);
+			buf[1] =
+			    (rand_r(&seed) & 1) ? (uint32_t)efd : (uint32_t)(rand_r(&seed) % 8);
 		}
 		r = io(fd, cmd, buf);
 		if (r > 0 || r < -4095 || r == -ETIMEDOUT || r == -EIO)
@@ -766,12 +769,56 @@ static void t_flood(void)
 	tap_is(dm_start(D_ACK), 0, "flood: daemon re-attached");
 }
 
-int main(void)
+/*
+ * `kmod_hostile real`: against a running vhost-xdpd (mode=kdev port free).
+ * The daemon's own vhost-user checks answer, and their errno reaches the VMM.
+ */
+static int t_real(void)
+{
+	size_t sz = 1 << 20;
+	int mfd = memfd_create("real", MFD_CLOEXEC), fd = dev_open_owned();
+	struct vhost_vring_addr a = {.index = 0};
+	struct vhost_vring_state s = {.index = 0};
+	uint64_t f = 0;
+	uint8_t *p;
+
+	ftruncate(mfd, sz);
+	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	tap_ok(fd >= 0, "real daemon: open and SET_OWNER");
+	tap_is(io(fd, VHOST_GET_FEATURES, &f), 0, "real daemon: GET_FEATURES");
+	f &= (1ull << 32) | (1ull << 15);
+	tap_is(io(fd, VHOST_SET_FEATURES, &f), 0, "real daemon: SET_FEATURES VERSION_1|MRG_RXBUF");
+	tap_is(vring_state(fd, VHOST_GET_VRING_BASE, 1, 0), 0,
+	       "real daemon: GET_VRING_BASE before setup");
+	tap_is(set_mem(fd, 0, p, sz), 0, "real daemon: memfd table");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0, "real daemon: SET_VRING_NUM");
+	a.desc_user_addr = (uintptr_t)p + sz - 4096; /* 256 descriptors need 4 KiB: fits */
+	a.avail_user_addr = (uintptr_t)p;
+	a.used_user_addr = (uintptr_t)p + 8192;
+	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), 0, "real daemon: ring inside memory");
+	a.desc_user_addr = (uintptr_t)p + sz - 2048; /* crosses the end */
+	tap_is(io(fd, VHOST_SET_VRING_ADDR, &a), -EFAULT,
+	       "real daemon: ring crossing the table's end is EFAULT (the daemon's errno)");
+	/* The daemon resumes from the used index in memory: make it 7. */
+	((struct vring_used *)(p + 8192))->idx = 7;
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0, "real daemon: SET_VRING_NUM again");
+	tap_is(io(fd, VHOST_GET_VRING_BASE, &s), 0, "real daemon: GET_VRING_BASE");
+	tap_is(s.num, 7, "real daemon: ... reports the ring position (used index 7 in memory)");
+	tap_is(io(fd, VHOST_RESET_OWNER, NULL), 0, "real daemon: RESET_OWNER");
+	close(fd);
+	munmap(p, sz);
+	close(mfd);
+	return tap_done();
+}
+
+int main(int argc, char **argv)
 {
 	int fd, fds0;
 
 	if (access(DEV, F_OK))
 		tap_plan_skip_all(DEV " is missing: module not loaded");
+	if (argc > 1 && !strcmp(argv[1], "real"))
+		return t_real();
 	fds0 = nfds();
 	t_privilege();
 	t_no_daemon();

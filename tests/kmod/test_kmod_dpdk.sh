@@ -39,6 +39,9 @@ rx=$(grep -E '^# stats-at-ping: k0 rx_packets' "$out" | awk '{print $NF}')
 tx=$(grep -E '^# stats-at-ping: k0 tx_packets' "$out" | awk '{print $NF}')
 [ "${rx:-0}" -ge 10 ] && [ "${tx:-0}" -ge 10 ]
 km_ok $? "e2e-slow: vhost-xdpd counted both directions (to guest ${rx:-0}, from guest ${tx:-0})"
+km_relay_tap "$out"
+grep -q '^KM-MARK real rc=0' "$out"
+km_ok $? "e2e-slow: ioctl sequences against the real daemon"
 grep -q '^KM-MARK vg-hostile rc=0' "$out"
 km_ok $? "e2e-slow: vx-guest (kernel vhost transport) hostile TX chains on /dev/vhost-xdp: $(grep -E '^# vg: hostile:' "$out" | sed 's/^# vg: //')"
 frames=$(field '^KM-MARK vg-send' peer-frames)
