@@ -87,3 +87,4 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+	$(if $(KDIR),-$(MAKE) -s -C kmod KDIR=$(KDIR) clean)
