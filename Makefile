@@ -22,7 +22,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 LDLIBS   += $(shell $(PKGCONF) --libs $(LIBS_PC) 2>/dev/null) -lelf -lz -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -I$(BUILD)
 
-.PHONY: all help test check bench clean format deps
+.PHONY: all help test check bench clean format deps kmod
 all:
 
 include bpf/Build.mk
@@ -32,7 +32,8 @@ include tools/Build.mk
 
 help:
 	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"
-	@echo "make check      build and run every test (unit, BPF fixtures, namespace, end-to-end)"
+	@echo "make check      build and run every test (unit, BPF fixtures, namespace, end-to-end, kmod)"
+	@echo "make kmod       build kmod/vhost_xdp.ko (KDIR=... to pick the kernel headers)"
 	@echo "make test       same as check"
 	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...)"
 	@echo "make deps       install the Debian packages needed to build and test"
@@ -42,6 +43,22 @@ help:
 
 deps:
 	tools/install-deps.sh
+
+# The kernel module builds against the running kernel's headers, else Debian's
+# 6.1 headers (this machine runs a kernel without modules); KDIR overrides.
+KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),\
+	     $(lastword $(sort $(wildcard /lib/modules/6.1.*-amd64/build))))
+
+kmod: $(BUILD)/kmod/kmod_hostile
+	$(Q)$(MAKE) -C kmod KDIR=$(KDIR) $(if $(Q),-s)
+
+# Runs inside the test guest, which has no libc: linked statically.
+$(BUILD)/kmod/kmod_hostile: tests/kmod/kmod_hostile.c tests/lib/tap.c include/vhost_xdp/kdev_uapi.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-Wno-unused-parameter -Wno-unused-result -Iinclude -Itests/lib -o $@ \
+		tests/kmod/kmod_hostile.c tests/lib/tap.c -lpthread
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -63,7 +80,7 @@ $(BUILD)/obj/%.o: %.c
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-test check: all
+test check: all kmod
 	tests/run-all.sh
 
 # The benchmark installs what it needs first, like the tests (about 25 min
@@ -78,3 +95,4 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+	$(if $(KDIR),-$(MAKE) -s -C kmod KDIR=$(KDIR) clean)

@@ -1,18 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs every test under prove (TAP), in the order unit, bpf, ns, e2e.
+# Runs every test under prove (TAP), in the order unit, bpf, ns, e2e, kmod.
 #
 #   tests/run-all.sh [FILTER...]
 #
-# A FILTER that names a kind (unit, bpf, ns, e2e) selects that kind; any
+# A FILTER that names a kind (unit, bpf, ns, e2e, kmod) selects that kind; any
 # other FILTER selects the tests whose path contains it. VX_SKIP_SLOW=1
-# leaves out tests/e2e. VX_TEST_TIMEOUT (seconds, default 900) bounds each
+# leaves out tests/e2e and tests/kmod (QEMU guests). VX_TEST_TIMEOUT (seconds, default 900) bounds each
 # test. The C programs come from build/tests/<kind>/ (run `make` first).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${VX_BUILD:-$ROOT/build}
-KINDS=(unit bpf ns e2e)
+KINDS=(unit bpf ns e2e kmod)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run-all.sh: the tests need root (namespaces, XDP, hugepages)" >&2
@@ -41,8 +41,9 @@ selected() { # selected <path>: does the path pass the pattern filters?
 tests=()
 for kind in "${KINDS[@]}"; do
 	case " ${kinds[*]} " in *" $kind "*) ;; *) continue ;; esac
-	if [ "$kind" = e2e ] && [ -n "${VX_SKIP_SLOW:-}" ] && [ "$VX_SKIP_SLOW" != 0 ]; then
-		echo "run-all.sh: VX_SKIP_SLOW set, skipping tests/e2e"
+	if { [ "$kind" = e2e ] || [ "$kind" = kmod ]; } && [ -n "${VX_SKIP_SLOW:-}" ] &&
+		[ "$VX_SKIP_SLOW" != 0 ]; then
+		echo "run-all.sh: VX_SKIP_SLOW set, skipping tests/$kind"
 		continue
 	fi
 	for t in "$BUILD/tests/$kind"/test_* "$ROOT/tests/$kind"/test_*.sh; do

@@ -19,13 +19,15 @@ void vx_cli_usage(FILE *f)
 	      "\n"
 	      "  --nic IFNAME          the host NIC (required)\n"
 	      "  --port SPEC           a VM port; SPEC is comma-separated key=value:\n"
-	      "                          socket=PATH   vhost-user socket (required)\n"
+	      "                          socket=PATH   vhost-user socket (required, except kdev)\n"
 	      "                          mac=MAC       the guest's MAC address (required)\n"
 	      "                          name=NAME     for logs and stats (default vm<N>)\n"
 	      "                          vlan=ID       802.1Q VLAN 1-4094 (default untagged)\n"
 	      "                          mode=server   the daemon creates the socket (default)\n"
 	      "                          mode=client   the VMM listens; the daemon connects and\n"
 	      "                                        reconnects\n"
+	      "                          mode=kdev     no socket: serves the next /dev/vhost-xdp\n"
+	      "                                        device a VMM opens (kmod/vhost_xdp.ko)\n"
 	      "                          queue=dedicated  the NIC queue belongs to this VM: its\n"
 	      "                                        memory is the AF_XDP UMEM, frames are not\n"
 	      "                                        copied by the daemon (one untagged port,\n"
@@ -119,9 +121,10 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 			return fail(err, len, "vlan '%s' is not in 1-4094", val);
 		p->vlan = (uint16_t)v;
 	} else if (!strcmp(key, "mode")) {
-		if (strcmp(val, "server") && strcmp(val, "client"))
-			return fail(err, len, "mode '%s': use server or client", val);
+		if (strcmp(val, "server") && strcmp(val, "client") && strcmp(val, "kdev"))
+			return fail(err, len, "mode '%s': use server, client or kdev", val);
 		p->client = !strcmp(val, "client");
+		p->kdev = !strcmp(val, "kdev");
 	} else if (!strcmp(key, "queue")) {
 		if (strcmp(val, "shared") && strcmp(val, "dedicated"))
 			return fail(err, len, "queue '%s': use shared or dedicated", val);
@@ -164,8 +167,13 @@ static int parse_port(struct vx_cfg *cfg, const char *spec, char *err, size_t le
 			return fail(err, len, "--port %s: %s", spec, why);
 		}
 	}
+	/* A kdev port has no socket; its name stands in for the path (both are unique). */
+	if (p->kdev && !p->path[0]) {
+		strcpy(p->path, "kdev:");
+		strcat(p->path, p->name);	/* name: at most 15 bytes */
+	}
 	if (!p->path[0] || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
-		return fail(err, len, "--port %s: socket= and mac= are required", spec);
+		return fail(err, len, "--port %s: mac= and socket= (or mode=kdev) are required", spec);
 	cfg->nports++;
 	return 0;
 }
@@ -179,6 +187,9 @@ static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 		const struct vx_port_cfg *a = &cfg->ports[i];
 
 		/* user/dq.h: only one VM's frames may reach guest memory through the queue. */
+		if (a->dedicated && a->kdev)
+			return fail(err, len, "port %s: queue=dedicated is not supported with mode=kdev "
+				    "yet", a->name);
 		if (a->tx_inplace && !a->dedicated)
 			return fail(err, len, "port %s: tx=inplace needs queue=dedicated", a->name);
 		if (a->dedicated && (cfg->nports > 1 || a->vlan))

@@ -27,6 +27,7 @@ struct vx_port_cfg {
 	bool client;
 	bool dedicated;		/* the NIC queue's UMEM is this guest's memory (user/dq.h) */
 	bool tx_inplace;	/* dedicated: guest TX frames read in place (dq.h) */
+	bool kdev;		/* mode=kdev: served through /dev/vhost-xdp, no socket */
 };
 
 struct vx_cfg {

@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 
 #include "cli.h"
+#include "kdev.h"
 #include "log.h"
 #include "vu_conn.h"
 #include "worker.h"
@@ -87,6 +88,8 @@ static int ports_create(const struct vx_cfg *cfg)
 		d->vlan = pc->vlan;
 		d->client = pc->client;
 		vx_dev_init(d);
+		if (pc->kdev)
+			continue;
 		err = vx_conn_prepare(d);
 		if (err) {
 			pr_err("%s: socket %s: %s\n", d->name, d->path, strerror(-err));
@@ -129,6 +132,18 @@ static void ports_free(const struct vx_cfg *cfg)
 		free(vx_ports[i]);
 		vx_ports[i] = NULL;
 	}
+}
+
+/* Ports with mode=kdev are served through /dev/vhost-xdp-ctl (user/kdev.c). */
+static int kdev_start(const struct vx_cfg *cfg, int stop_fd)
+{
+	struct vx_dev *devs[VX_MAX_PORTS];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < cfg->nports; i++)
+		if (cfg->ports[i].kdev)
+			devs[n++] = vx_ports[i];
+	return n ? vx_kdev_start(devs, n, stop_fd) : 0;
 }
 
 /* Waits for SIGTERM/SIGINT, refreshing link state and statistics meanwhile. */
@@ -192,7 +207,9 @@ int main(int argc, char **argv)
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	e = stop_fd < 0 ? -errno : vx_nic_start(&vx_nic);
 	for (i = 0; !e && i < cfg.nports; i++)
-		e = vx_conn_start(vx_ports[i], stop_fd);
+		e = cfg.ports[i].kdev ? 0 : vx_conn_start(vx_ports[i], stop_fd);
+	if (!e)
+		e = kdev_start(&cfg, stop_fd);
 	if (e) {
 		pr_err("cannot start threads: %s\n", strerror(-e));
 		goto out;
@@ -205,6 +222,7 @@ int main(int argc, char **argv)
 out:
 	if (stop_fd >= 0)
 		eventfd_write(stop_fd, 1);
+	vx_kdev_stop();
 	ports_stop(&cfg);
 	stats_write(&cfg);
 	vx_nic_close(&vx_nic);

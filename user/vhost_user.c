@@ -563,6 +563,7 @@ int vx_dev_handle(struct vx_dev *dev, struct vu_msg *m)
 	pr_debug("%s: %s\n", dev->name, name);
 	dev_lock(dev);
 	err = h->fn(dev, m);
+	dev->last_err = err;
 	dev_unlock(dev);
 	vu_msg_close_fds(m);
 	if (h->reply) {

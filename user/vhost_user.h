@@ -76,6 +76,7 @@ struct vx_dev {
 	struct vx_mem mem;
 	struct vx_dirty_log log;
 	struct vx_vq vq[VX_VQ_MAX];
+	int last_err;		/* the last handler's result (user/kdev.c passes it on) */
 
 	/* Data-path state, owned by the worker. */
 	struct vx_backlog_ent backlog[VX_RX_BACKLOG];

@@ -291,6 +291,22 @@ static void test_reparse(void)
 	       "the next parse does not see the pending -v");
 }
 
+/* mode=kdev: a port served through /dev/vhost-xdp needs no socket. */
+static void test_kdev(void)
+{
+	tap_ok(parse("--nic", "eth0", "--port", "name=k0,mode=kdev,mac=52:54:00:00:00:02", "--port",
+		     "mode=kdev,mac=52:54:00:00:00:03", NULL) == 0 &&
+		       cfg.ports[0].kdev && !cfg.ports[0].client && cfg.ports[1].kdev &&
+		       !strcmp(cfg.ports[0].path, "kdev:k0") && !strcmp(cfg.ports[1].path, "kdev:vm1"),
+	       "mode=kdev without socket=, two such ports");
+	refused(parse("--nic", "eth0", "--port", "mode=kdev", NULL), "mode=kdev still needs mac=");
+	refused(parse("--nic", "eth0", "--port", "mode=kdev,mac=52:54:00:00:00:02", "--port",
+		      "mode=kdev,mac=52:54:00:00:00:02", NULL),
+		"two kdev ports with the same MAC");
+	refused(parse("--nic", "eth0", "--port", "mode=kernel,mac=52:54:00:00:00:02", NULL),
+		"unknown mode");
+}
+
 int main(void)
 {
 	vx_log_set_level(VX_LOG_ERROR);
@@ -299,5 +315,6 @@ int main(void)
 	test_max_ports();
 	test_options();
 	test_reparse();
+	test_kdev();
 	return tap_done();
 }

@@ -95,7 +95,7 @@ int vg_dev_open(struct vg_dev *d, const char *path, bool server, uint64_t want, 
 	unsigned int q;
 	int err;
 
-	d->sock = -1;
+	d->sock = d->kfd = d->tap = -1;
 	d->mem.fd = -1;
 	vg_vq_layout(&d->vq[VG_RX], &d->mem, VG_RX, qsize, &off);
 	vg_vq_layout(&d->vq[VG_TX], &d->mem, VG_TX, qsize, &off);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vx-guest: plays a virtio-net guest on a vhost-user socket.
+ * vx-guest: plays a virtio-net guest on a vhost-user socket, or on a kernel
+ * vhost device (/dev/vhost-net, /dev/vhost-xdp) when --socket names a
+ * character device.
  *
  *   vx-guest send    --socket PATH --mac MAC --dst MAC [--count N] [--size BYTES]
  *   vx-guest recv    --socket PATH --mac MAC [--count N] [--timeout S]
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <linux/if_ether.h>
 #include <linux/virtio_config.h>
@@ -271,6 +274,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vg_dev d = { .ops = &vg_vhost_user_ops };
 	struct vg_hostile_opts ho;
+	struct stat st;
 	uint64_t want;
 	int err, rc;
 
@@ -290,6 +294,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memcpy(d.mac, o.mac, ETH_ALEN);
+	if (!stat(o.socket, &st) && S_ISCHR(st.st_mode))
+		d.ops = &vg_vhost_kernel_ops;
 	want = BIT(VIRTIO_F_VERSION_1);
 	if (!o.no_mrg)
 		want |= BIT(VIRTIO_NET_F_MRG_RXBUF);

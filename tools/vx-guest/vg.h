@@ -3,7 +3,7 @@
  * vx-guest: a lean virtio-net driver (the guest side of split virtqueues,
  * virtio 1.2 2.7 and 5.1) for tests and benchmarks. The transport that
  * hands the rings and memory to a back-end is behind struct vg_ops
- * (vhost-user today, the kernel's vhost ioctls later); the rings and the
+ * (vhost-user in vu.c, the kernel's vhost ioctls in kv.c); the rings and the
  * packet logic do not know which one is used.
  */
 #ifndef VX_GUEST_H
@@ -70,6 +70,9 @@ struct vg_ops {
 struct vg_dev {
 	const struct vg_ops *ops;
 	int sock;		/* vhost-user: the connection */
+	int kfd;		/* kernel vhost: /dev/vhost-net or /dev/vhost-xdp */
+	int tap;		/* kernel vhost: the backend tap */
+	char tap_name[16];
 	uint64_t protocol_features;
 	uint64_t features;	/* negotiated */
 	bool mrg_rxbuf;
@@ -79,6 +82,7 @@ struct vg_dev {
 };
 
 extern const struct vg_ops vg_vhost_user_ops;
+extern const struct vg_ops vg_vhost_kernel_ops;	/* kv.c */
 
 /* ring.c: the driver side of a split virtqueue. */
 void vg_vq_layout(struct vg_vq *vq, struct vg_mem *m, unsigned int idx, uint16_t num,

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers of the kernel-module tests: build the module, its guest archive,
+# and boot Debian's 6.1 kernel under QEMU (TCG) with a test script that
+# loads the module. The guest talks back through its serial console only.
+#
+#   kmod_prepare [with-daemon]     build vhost_xdp.ko, the hostile test, the images
+#   kmod_guest_run NAME SCRIPT TIMEOUT [qemu args...]
+#                                  boot, run SCRIPT as /test.sh, wait for the end;
+#                                  console in $KM_TMP/NAME.log
+# QEMU runs under `flock /tmp/vx-cpu.lock` (shared with the benchmark), one
+# run at a time.
+
+KM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KM_BUILD=${VX_BUILD:-$KM_ROOT/build}
+KM_KDIR=${KDIR:-$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n1)}
+KM_KERNEL=${VX_GUEST_KERNEL:-$(ls /boot/vmlinuz-6.1.*-amd64 2>/dev/null | sort -V | tail -n1)}
+KM_BASE=$KM_BUILD/guest/initramfs.cpio.gz
+KM_TMP=${KM_TMP:-$(mktemp -d /var/tmp/kmod-test.XXXXXX)}
+KM_MEM=${KM_MEM:-1536}
+KM_N=0
+
+km_ok() { # km_ok <cond-rc> <name>
+	KM_N=$((KM_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $KM_N - $2"
+	else
+		echo "not ok $KM_N - $2"
+	fi
+}
+
+km_diag() { echo "# $*"; }
+
+km_cleanup() {
+	if [ -n "${VX_KEEP_TMP:-}" ]; then
+		km_diag "kept $KM_TMP"
+	else
+		rm -rf "$KM_TMP"
+	fi
+}
+
+kmod_prepare() { # [with-daemon]
+	local daemon=
+	[ -n "$KM_KDIR" ] && [ -n "$KM_KERNEL" ] || {
+		echo "1..0 # SKIP no Debian 6.1 kernel image/headers (tools/install-deps.sh)"
+		exit 0
+	}
+	make -s -C "$KM_ROOT/kmod" KDIR="$KM_KDIR" >"$KM_TMP/kbuild.log" 2>&1 || {
+		cat "$KM_TMP/kbuild.log" >&2
+		return 1
+	}
+	make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/kmod/kmod_hostile" >&2 || return 1
+	if [ "${1:-}" = with-daemon ]; then
+		make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/vhost-xdpd" "$KM_BUILD/vx-guest" >&2 || return 1
+		daemon="$KM_BUILD/vhost-xdpd $KM_BUILD/vx-guest"
+	fi
+	"$KM_ROOT/tools/mk-guest-initramfs.sh" "$KM_BASE" >&2 || return 1
+	"$KM_ROOT/tools/mk-kmod-guest.sh" "$KM_TMP/kmod.cpio.gz" "$KM_ROOT/kmod/vhost_xdp.ko" \
+		"$KM_BUILD/kmod/kmod_hostile" $daemon >&2
+}
+
+# Appends a gzipped archive to an initrd, 4-byte aligned (see docs/guest-harness.md).
+km_append() { # <initrd> <archive>
+	local size
+	size=$(stat -c %s "$1")
+	head -c $(((4 - size % 4) % 4)) /dev/zero >>"$1"
+	cat "$2" >>"$1"
+}
+
+kmod_guest_run() { # NAME SCRIPT TIMEOUT [qemu args]
+	local name=$1 script=$2 timeout=$3 initrd=$KM_TMP/$1.initrd stage
+	shift 3
+	stage=$(mktemp -d "$KM_TMP/s.XXXXXX")
+	cp "$script" "$stage/test.sh" && chmod 755 "$stage/test.sh"
+	(cd "$stage" && echo test.sh | cpio --quiet -o -H newc -R 0:0 | gzip -n) >"$KM_TMP/$name.test.gz"
+	cp "$KM_BASE" "$initrd"
+	km_append "$initrd" "$KM_TMP/kmod.cpio.gz"
+	km_append "$initrd" "$KM_TMP/$name.test.gz"
+	: >"$KM_TMP/$name.log"
+	flock /tmp/vx-cpu.lock timeout --foreground -k 5 "$timeout" \
+		qemu-system-x86_64 -accel tcg -cpu max -m "$KM_MEM" -smp 2 -nodefaults -no-reboot \
+		-display none -monitor none -serial "file:$KM_TMP/$name.log" \
+		-kernel "$KM_KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet oops=panic panic_on_warn=0" "$@" \
+		</dev/null >"$KM_TMP/$name.qemu.log" 2>&1
+	tr -d '\r' <"$KM_TMP/$name.log" >"$KM_TMP/$name.out"
+	grep -q '^VXGUEST-DONE' "$KM_TMP/$name.out"
+}
+
+# Prints the guest's TAP lines (between KM-TAP-BEGIN and KM-TAP-END) renumbered into ours.
+km_relay_tap() { # <out-file>
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "* | "not ok "*)
+			KM_N=$((KM_N + 1))
+			echo "$line" | sed -E "s/^(not )?ok [0-9]+/\1ok $KM_N/"
+			;;
+		"# "*) echo "$line" ;;
+		esac
+	done < <(sed -n '/^KM-TAP-BEGIN/,/^KM-TAP-END/p' "$1")
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Builds the extra initramfs archive of the kernel-module tests: it is
+# appended to the base guest image (tools/mk-guest-initramfs.sh) and holds
+#   /lib/modules/*.ko   vhost_xdp.ko plus tun, tap, veth, vhost_iotlb, vhost,
+#                       vhost_net from Debian's 6.1 kernel (the baseline)
+#   /bin/kmod_hostile   the hostile ioctl test (static)
+#   vhost-xdpd, dpdk-testpmd (virtio_user, mempool_ring, bus_vdev PMDs),
+#   vx-guest, the full iproute2 `ip` as /usr/sbin/ip-full, and every shared library
+#   they need (ldd closure), at their host paths.
+#
+#   tools/mk-kmod-guest.sh OUT KO HOSTILE [DAEMON [VX_GUEST]]
+set -euo pipefail
+
+OUT=$1 KO=$2 HOSTILE=$3 DAEMON=${4:-} VXGUEST=${5:-}
+KVER=${VX_GUEST_KVER:-$(ls -d /lib/modules/6.1.*-amd64 | sort -V | tail -n1 | xargs basename)}
+MODS="tun tap veth vhost_iotlb vhost vhost_net"
+PMDDIR=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | head -n1)
+PMDS="librte_net_virtio librte_mempool_ring librte_bus_vdev"
+
+die() {
+	echo "mk-kmod-guest: $*" >&2
+	exit 1
+}
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,usr/sbin,lib/modules}
+
+for m in $MODS; do
+	src=$(find "/lib/modules/$KVER/kernel" -name "$m.ko" -o -name "$m.ko.*" | head -n1)
+	[ -n "$src" ] || die "module $m not found"
+	case "$src" in
+	*.ko) cp "$src" "$stage/lib/modules/" ;;
+	*.ko.xz) xz -dc "$src" >"$stage/lib/modules/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$src" >"$stage/lib/modules/$m.ko" ;;
+	*) die "unknown module format $src" ;;
+	esac
+done
+cp "$KO" "$stage/lib/modules/vhost_xdp.ko"
+cp "$HOSTILE" "$stage/bin/kmod_hostile"
+
+# Copies a dynamic binary or library and everything it links to.
+copy_closure() {
+	local f lib
+	for f in "$@"; do
+		mkdir -p "$stage$(dirname "$f")"
+		cp -L "$f" "$stage$f"
+		for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^[ \t]*\/lib/{print $1}'); do
+			[ -e "$stage$lib" ] && continue
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$lib" "$stage$lib"
+		done
+	done
+}
+
+if [ -n "$DAEMON" ]; then
+	copy_closure "$DAEMON" /usr/bin/dpdk-testpmd /usr/bin/ip
+	mv "$stage/usr/bin/ip" "$stage/usr/sbin/ip-full"
+	cp "$DAEMON" "$stage/usr/sbin/vhost-xdpd"
+	rm -f "$stage$DAEMON"
+	if [ -n "$VXGUEST" ]; then
+		copy_closure "$VXGUEST"
+		cp "$VXGUEST" "$stage/usr/sbin/vx-guest"
+		rm -f "$stage$VXGUEST"
+	fi
+	# libxdp loads its dispatcher and the default AF_XDP program from files.
+	mkdir -p "$stage/usr/lib/x86_64-linux-gnu/bpf"
+	cp /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o /usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog*.o \
+		"$stage/usr/lib/x86_64-linux-gnu/bpf/"
+	[ -n "$PMDDIR" ] || die "no DPDK PMD directory"
+	for p in $PMDS; do
+		copy_closure "$PMDDIR/$p.so"
+		(cd "$stage$PMDDIR" && ln -sf "$p.so" "$p.so.23")
+	done
+fi
+
+mkdir -p "$(dirname "$OUT")"
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) |
+	gzip -1n >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "  GUEST   $OUT ($(du -k "$OUT" | cut -f1) KiB)"
