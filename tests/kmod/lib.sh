@@ -7,8 +7,7 @@
 #   kmod_guest_run NAME SCRIPT TIMEOUT [qemu args...]
 #                                  boot, run SCRIPT as /test.sh, wait for the end;
 #                                  console in $KM_TMP/NAME.log
-# QEMU runs under `flock /tmp/vx-cpu.lock` (shared with the benchmark), one
-# run at a time.
+# One QEMU run at a time (the tests run them in turn).
 
 KM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KM_BUILD=${VX_BUILD:-$KM_ROOT/build}
@@ -76,7 +75,7 @@ kmod_guest_run() { # NAME SCRIPT TIMEOUT [qemu args]
 	km_append "$initrd" "$KM_TMP/kmod.cpio.gz"
 	km_append "$initrd" "$KM_TMP/$name.test.gz"
 	: >"$KM_TMP/$name.log"
-	flock /tmp/vx-cpu.lock timeout --foreground -k 5 "$timeout" \
+	timeout --foreground -k 5 "$timeout" \
 		qemu-system-x86_64 -accel tcg -cpu max -m "$KM_MEM" -smp 2 -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$KM_TMP/$name.log" \
 		-kernel "$KM_KERNEL" -initrd "$initrd" \
