@@ -357,19 +357,45 @@ setup_failed() {
 	vx_ns_teardown
 }
 
-# The ceiling: a bare AF_XDP socket on the same veth, same cores.
+# g2w of the bare socket into the same sink as the back-ends: vx-xskgen tx
+# on the back-end's core.
+ceiling_g2w() { # ceiling_g2w SIZE
+	local pid pps
+	vx_ceil_xskgen tx --dev "$VX_NIC" --dst "$BMAC" --size "$(($1 - 4))" \
+		--time "$(awk -v w="$WINDOW" 'BEGIN { print w + 1.5 }')" >"$VX_TMP/xskgen.out" 2>&1 &
+	pid=$!
+	sleep 0.5
+	pps=$(sink_pps "x-g2w_$1")
+	wait "$pid" || log "vx-xskgen tx failed: $(tail -n 2 "$VX_TMP/xskgen.out")"
+	record x "g2w_$1" "$(mpps "$pps")"
+	log "${SYS_NAME[x]}: g2w $1 B: $(mpps "$pps") Mpps"
+}
+
+# The ceiling: a bare AF_XDP socket on the same veth, same cores. w2g comes
+# from ceiling.sh (testpmd txonly on the peer -> vx-xskgen rx on CPU 1).
 run_ceiling() {
-	local sizes=() c
+	local size c=0
 	VX_TMP=$(mktemp -d /tmp/vx-bench.XXXXXX)
 	vx_ns_setup || { log "namespace setup failed"; return 1; }
+	BMAC=$(vx_in_peer cat /sys/class/net/"$VX_PEER"/address)
 	vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	want_case g2w || want_case w2g && sizes=("${SIZES[@]}")
-	[ ${#sizes[@]} -gt 0 ] && vx_ceil_run "$WINDOW" "${sizes[@]}" >"$VX_TMP/ceiling.out"
-	c=$?
-	grep -E '^x (g2w|w2g)_' "$VX_TMP/ceiling.out" 2>/dev/null | while read -r s k v; do
-		want_case "${k%%_*}" && record "$s" "$k" "$v"
-	done
+	if want_case g2w; then
+		sink_on || c=1
+		for size in "${SIZES[@]}"; do
+			[ $c = 0 ] && ceiling_g2w "$size"
+		done
+		sink_off
+	fi
+	if want_case w2g && [ $c = 0 ]; then
+		vx_ceil_peer_start "$(vx_in_host cat "/sys/class/net/$VX_NIC/address")" || c=1
+		for size in "${SIZES[@]}"; do
+			[ $c = 0 ] && vx_ceil_w2g "$size" "$WINDOW" >>"$VX_TMP/ceiling.out"
+		done
+		grep -E '^x w2g_' "$VX_TMP/ceiling.out" 2>/dev/null | while read -r s k v; do
+			record "$s" "$k" "$v"
+		done
+	fi
 	vx_testpmd_stop_all
 	vx_ns_teardown
 	return $c
@@ -496,8 +522,9 @@ header() {
 	echo "- latency and CPU: the guest is vx-guest echo (event mode: sleeps on its call eventfd), pinned to CPU 0 with vx-pkt;"
 	echo "  vx-pkt ping sends $PING_N probes at 1000/s, 64 B, one at a time; vhost-xdpd in event mode, DPDK's back-ends poll"
 	echo "- CPU: /proc/PID/stat utime+stime of the back-end process over the window"
-	echo "- bare AF_XDP (limit): tests/bench/ceiling.sh, vx-xskgen on vxa pinned to CPU $BE_CPU: what any AF_XDP back-end"
-	echo "  here can reach at most (w2g: the kernel's copy runs on the sender's core, CPU 0, see docs/machine-notes.md)"
+	echo "- bare AF_XDP (limit): vx-xskgen on vxa pinned to CPU $BE_CPU, no guest: g2w into the same sink, w2g from testpmd"
+	echo "  txonly on the peer (tests/bench/ceiling.sh; CPU 0 then runs only the sender, whose core also pays the kernel's"
+	echo "  copy into the UMEM, see docs/machine-notes.md)"
 	echo "- instructions/packet: tests/bench/callgrind.sh, the back-end's forwarding thread under valgrind, user space only"
 	[ "$SMOKE" = 1 ] && echo "- SMOKE RUN: one short run, a functional check, not a measurement"
 	echo
