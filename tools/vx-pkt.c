@@ -6,6 +6,7 @@
  * receiver can tell an intact frame from a corrupted or duplicated one.
  *
  *   vx-pkt send --dev IF --dst MAC [--src MAC] [--count N] [--size BYTES] [--rate PPS]
+ *               [--first SEQ]
  *   vx-pkt recv --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S] [--any]
  *   vx-pkt echo --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S]
  *   vx-pkt ping --dev IF --dst MAC [--count N] [--rate PROBES/S] [--size BYTES] [--timeout S]
@@ -57,6 +58,7 @@ struct vx_pkt_opts {
 	bool has_src, has_dst, any;
 	unsigned int vlan; /* 802.1Q id to send with / expect; 0 = untagged */
 	unsigned long count;
+	unsigned long first;	/* send: sequence number of the first frame (default 0) */
 	unsigned int size;
 	unsigned long rate;
 	double timeout;
@@ -269,7 +271,7 @@ static int vx_pkt_send(struct vx_pkt_opts *o)
 		return 1;
 	start = vx_pkt_now();
 	for (i = 0; i < o->count; i++) {
-		vx_pkt_build(buf, o, i);
+		vx_pkt_build(buf, o, (uint32_t)(o->first + i));
 		err = vx_pkt_xmit(fd, buf, vx_pkt_tag(buf, o->size, o->vlan));
 		if (err)
 			break;
@@ -459,6 +461,8 @@ static void vx_pkt_usage(void)
 	    stderr,
 	    "usage: vx-pkt send --dev IF --dst MAC [--src MAC] [--count N] [--size BYTES] [--rate "
 	    "PPS] [--vlan ID]\n"
+	    "                  [--first SEQ]   (sequence number of the first frame; two senders\n"
+	    "                  to one receiver use disjoint ranges)\n"
 	    "       vx-pkt recv --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S] [--any]\n"
 	    "                  [--vlan ID]   (frames of that 802.1Q VLAN only; default untagged)\n"
 	    "       vx-pkt echo --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S]\n"
@@ -477,6 +481,7 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 					     {"timeout", required_argument, NULL, 't'},
 					     {"any", no_argument, NULL, 'a'},
 					     {"vlan", required_argument, NULL, 'v'},
+					     {"first", required_argument, NULL, 'f'},
 					     {}};
 	int c;
 
@@ -509,6 +514,9 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 			break;
 		case 'a':
 			o->any = true;
+			break;
+		case 'f':
+			o->first = strtoul(optarg, NULL, 0);
 			break;
 		case 'v':
 			o->vlan = strtoul(optarg, NULL, 0);

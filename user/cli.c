@@ -34,11 +34,18 @@ void vx_cli_usage(FILE *f)
 	      "                                        a one-queue NIC)\n"
 	      "                          tx=inplace    with queue=dedicated: the kernel reads\n"
 	      "                                        guest TX frames in place (default tx=copy)\n"
+	      "                          queues=N      queue pairs offered to the guest, 1-8\n"
+	      "                                        (VIRTIO_NET_F_MQ; default 8, kdev and\n"
+	      "                                        dedicated ports 1)\n"
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
 	      "  --busy-poll USEC      event mode: keep polling this long after a busy pass\n"
 	      "                        (default 50, 0-10000; 0 = sleep as soon as idle)\n"
-	      "  --worker-cpu CPU      run the NIC's worker thread on this CPU only (the other\n"
-	      "                        threads keep the process's affinity)\n"
+	      "  --workers N           worker threads, 1-8 (default: one per NIC queue, at most\n"
+	      "                        one per CPU); worker w serves NIC queues and guest\n"
+	      "                        queue pairs whose number modulo N is w\n"
+	      "  --worker-cpu LIST     pin worker i to the i-th CPU of a comma-separated list\n"
+	      "                        (the list repeats if shorter; other threads keep the\n"
+	      "                        process's affinity)\n"
 	      "  --zero-copy MODE      auto (default: try zero-copy, fall back to copy), on, off\n"
 	      "  --skb-mode            attach XDP in generic (skb) mode\n"
 	      "  --stats-file PATH     write counters there every --stats-interval and at exit\n"
@@ -129,6 +136,10 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 		if (strcmp(val, "shared") && strcmp(val, "dedicated"))
 			return fail(err, len, "queue '%s': use shared or dedicated", val);
 		p->dedicated = !strcmp(val, "dedicated");
+	} else if (!strcmp(key, "queues")) {
+		if (!parse_uint(val, VX_DEV_MAX_QP, &v) || !v)
+			return fail(err, len, "queues '%s' is not in 1-%d", val, VX_DEV_MAX_QP);
+		p->queues = (uint16_t)v;
 	} else if (!strcmp(key, "tx")) {
 		if (strcmp(val, "copy") && strcmp(val, "inplace"))
 			return fail(err, len, "tx '%s': use copy or inplace", val);
@@ -192,6 +203,9 @@ static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 				    "yet", a->name);
 		if (a->tx_inplace && !a->dedicated)
 			return fail(err, len, "port %s: tx=inplace needs queue=dedicated", a->name);
+		if ((a->dedicated || a->kdev) && a->queues > 1)
+			return fail(err, len, "port %s: queues=%u: %s ports have one queue pair",
+				    a->name, a->queues, a->kdev ? "kdev" : "dedicated");
 		if (a->dedicated && (cfg->nports > 1 || a->vlan))
 			return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only "
 				    "port, untagged", a->name);
@@ -216,6 +230,7 @@ enum {
 	OPT_PORT,
 	OPT_POLL,
 	OPT_BUSY_POLL,
+	OPT_WORKERS,
 	OPT_WORKER_CPU,
 	OPT_ZC,
 	OPT_SKB,
@@ -230,6 +245,7 @@ static const struct option vx_options[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "worker-cpu", required_argument, NULL, OPT_WORKER_CPU },
 	{ "zero-copy", required_argument, NULL, OPT_ZC },
 	{ "skb-mode", no_argument, NULL, OPT_SKB },
@@ -241,6 +257,31 @@ static const struct option vx_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+
+/* "1" or "1,3,2": worker i gets the i-th; a shorter list repeats. */
+static int parse_cpus(struct vx_cfg *cfg, const char *arg, char *err, size_t len)
+{
+	char buf[128], *save = NULL, *tok;
+	int cpus[VX_MAX_WORKERS];
+	unsigned int n = 0, i;
+	unsigned long v;
+
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, len, "--worker-cpu: list too long");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == VX_MAX_WORKERS)
+			return fail(err, len, "--worker-cpu: at most %d CPUs", VX_MAX_WORKERS);
+		if (!parse_uint(tok, CPU_SETSIZE - 1, &v))
+			return fail(err, len, "--worker-cpu: '%s' is not a CPU number", tok);
+		cpus[n++] = (int)v;
+	}
+	if (!n || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,") || arg[0] == ',')
+		return fail(err, len, "--worker-cpu: '%s' is not a comma-separated CPU list", arg);
+	for (i = 0; i < VX_MAX_WORKERS; i++)
+		cfg->worker_cpu[i] = cpus[i % n];
+	return 0;
+}
 
 static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size_t len)
 {
@@ -265,11 +306,13 @@ static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size
 				    VX_BUSY_POLL_MAX_US);
 		cfg->busy_poll_us = (unsigned int)v;
 		return 0;
-	case OPT_WORKER_CPU:
-		if (!parse_uint(arg, CPU_SETSIZE - 1, &v))
-			return fail(err, len, "--worker-cpu: '%s' is not a CPU number", arg);
-		cfg->worker_cpu = (int)v;
+	case OPT_WORKERS:
+		if (!parse_uint(arg, VX_MAX_WORKERS, &v) || !v)
+			return fail(err, len, "--workers: '%s' is not 1-%d", arg, VX_MAX_WORKERS);
+		cfg->workers = (unsigned int)v;
 		return 0;
+	case OPT_WORKER_CPU:
+		return parse_cpus(cfg, arg, err, len);
 	case OPT_ZC:
 		if (!strcmp(arg, "auto"))
 			cfg->zc = VX_XSK_ZC_AUTO;
@@ -319,7 +362,8 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->stats_interval = 1;
 	cfg->busy_poll_us = VX_BUSY_POLL_DEF_US;
-	cfg->worker_cpu = -1;
+	for (c = 0; c < VX_MAX_WORKERS; c++)
+		cfg->worker_cpu[c] = -1;
 	cfg->log_level = VX_LOG_INFO;
 	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed option cluster */
 	opterr = 0;

@@ -13,6 +13,7 @@
 #include <vhost_xdp/steer_kern_user.h>
 
 #include "log.h"
+#include "vhost_user.h"
 #include "xsk_port.h"
 
 /* Event mode: how long the worker keeps polling after a busy pass (user/net.h). */
@@ -28,6 +29,7 @@ struct vx_port_cfg {
 	bool dedicated;		/* the NIC queue's UMEM is this guest's memory (user/dq.h) */
 	bool tx_inplace;	/* dedicated: guest TX frames read in place (dq.h) */
 	bool kdev;		/* mode=kdev: served through /dev/vhost-xdp, no socket */
+	uint16_t queues;	/* queue pairs offered; 0 = the default (VX_DEV_MAX_QP) */
 };
 
 struct vx_cfg {
@@ -36,7 +38,8 @@ struct vx_cfg {
 	unsigned int nports;
 	bool poll;
 	unsigned int busy_poll_us;	/* event mode; 0 = sleep after every idle pass */
-	int worker_cpu;		/* pin the NIC's worker thread there; -1 = no pinning */
+	unsigned int workers;	/* worker threads; 0 = one per NIC queue, at most one per CPU */
+	int worker_cpu[VX_MAX_WORKERS];	/* worker i runs there; -1 = not pinned */
 	bool skb_mode;
 	bool cleanup;
 	enum vx_xsk_zc zc;

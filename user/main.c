@@ -22,7 +22,7 @@
 #include "vu_conn.h"
 #include "worker.h"
 
-static struct vx_nic vx_nic = { .epfd = -1, .wake_fd = -1 };
+static struct vx_nic vx_nic;	/* vx_nic_close() is safe on it before vx_nic_open() */
 static struct vx_dev *vx_ports[VX_MAX_PORTS];
 
 /* libxdp keeps its state in bpffs; mount it if the system has not. */
@@ -87,6 +87,8 @@ static int ports_create(const struct vx_cfg *cfg)
 		memcpy(d->mac, pc->mac, sizeof(d->mac));
 		d->vlan = pc->vlan;
 		d->client = pc->client;
+		/* The kernel vhost ABI has one queue pair per device (kdev.h). */
+		d->max_qp = pc->kdev ? 1 : pc->queues;
 		vx_dev_init(d);
 		if (pc->kdev)
 			continue;
@@ -192,8 +194,9 @@ int main(int argc, char **argv)
 	opts = (struct vx_nic_opts){ .poll = cfg.poll, .busy_poll_us = cfg.busy_poll_us,
 				     .dedicated = cfg.ports[0].dedicated,
 				     .dq_tx_inplace = cfg.ports[0].tx_inplace,
-				     .worker_cpu = cfg.worker_cpu,
+				     .workers = cfg.workers,
 				     .skb_mode = cfg.skb_mode, .zc = cfg.zc };
+	memcpy(opts.worker_cpu, cfg.worker_cpu, sizeof(opts.worker_cpu));
 	/* Sockets first: a bad path is reported before anything touches the NIC. */
 	if (ports_create(&cfg))
 		goto out;

@@ -23,6 +23,9 @@ enum rx_result {
 	RX_NOT_READY,	/* no running RX queue */
 };
 
+/* Worker w's counters for a port (stats.h: one writer per counter). */
+#define PST(w, dev) (&(dev)->stats[(w)->idx])
+
 static bool mac_is_multicast(const uint8_t *mac)
 {
 	return mac[0] & 1;
@@ -120,143 +123,225 @@ static enum rx_result rx_merge(struct vx_dev *dev, struct vx_vq *vq, const uint8
 	return RX_DELIVERED;
 }
 
-static enum rx_result rx_to_guest(struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
+static enum rx_result rx_to_guest(struct vx_dev *dev, struct vx_vq *vq, const uint8_t *pkt,
+				  uint32_t len)
 {
-	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
-
 	if (!vx_vq_active(vq))
 		return RX_NOT_READY;
 	return dev->mrg_rxbuf ? rx_merge(dev, vq, pkt, len) : rx_single(dev, vq, pkt, len);
 }
 
 /* Counts a final outcome; RX_NO_BUFFER is not final. */
-static void rx_account(struct vx_dev *dev, enum rx_result r, uint32_t len)
+static void rx_account(struct vx_worker *w, struct vx_dev *dev, enum rx_result r, uint32_t len)
 {
+	struct vx_port_stats *st = PST(w, dev);
+
 	switch (r) {
 	case RX_DELIVERED:
-		dev->stats.rx_packets++;
-		dev->stats.rx_bytes += len;
+		st->rx_packets++;
+		st->rx_bytes += len;
 		break;
 	case RX_TOO_BIG:
-		dev->stats.rx_drop_too_big++;
+		st->rx_drop_too_big++;
 		break;
 	case RX_NOT_READY:
-		dev->stats.rx_drop_not_ready++;
+		st->rx_drop_not_ready++;
 		break;
 	case RX_NO_BUFFER:
-		dev->stats.rx_drop_no_buffer++;
+		st->rx_drop_no_buffer++;
 		break;
 	}
 }
 
-static bool backlog_push(struct vx_dev *dev, unsigned int q, uint64_t addr, uint16_t off,
+/* ---- shared RX pairs (worker.h): locked once per batch, never while waiting holding one ---- */
+
+void vx_net_release(struct vx_worker *w)
+{
+	while (w->nheld) {
+		w->nheld--;
+		vx_vq_flush(w->held_vq[w->nheld]);
+		pthread_mutex_unlock(&w->held[w->nheld]->lock);
+	}
+}
+
+static void held_take(struct vx_worker *w, struct vx_rxq *rq, struct vx_vq *vq)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nheld; i++)
+		if (w->held[i] == rq)
+			return;
+	if (w->nheld == VX_HELD_MAX)
+		vx_net_release(w);
+	/* Blocking while holding one could deadlock against another worker: let go first. */
+	if (pthread_mutex_trylock(&rq->lock)) {
+		vx_net_release(w);
+		pthread_mutex_lock(&rq->lock);
+	}
+	w->held[w->nheld] = rq;
+	w->held_vq[w->nheld++] = vq;
+}
+
+/*
+ * The RX pair for dev's frames from NIC queue q, locked if other workers
+ * write it too; -1 if the guest runs no RX queue.
+ */
+static int rxq_get(struct vx_worker *w, struct vx_dev *dev, unsigned int q, struct vx_rxq **rq,
+		   struct vx_vq **vq)
+{
+	int p = dev->rx_pick[q];
+
+	if (p < 0)
+		return -1;
+	*rq = &dev->rxq[p];
+	*vq = &dev->vq[VX_RXQ(p)];
+	if ((*rq)->shared)
+		held_take(w, *rq, *vq);
+	return p;
+}
+
+static bool owns_pair(const struct vx_worker *w, int p)
+{
+	return (unsigned int)p % w->nic->nw == w->idx;
+}
+
+static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
 			 uint32_t len)
 {
 	struct vx_backlog_ent *e;
 
-	if (dev->bl_len == VX_RX_BACKLOG)
+	if (rq->bl_len == VX_RX_BACKLOG)
 		return false;
-	e = &dev->backlog[(dev->bl_head + dev->bl_len) % VX_RX_BACKLOG];
+	e = &rq->backlog[(rq->bl_head + rq->bl_len) % VX_RX_BACKLOG];
 	e->addr = addr;
 	e->off = off;
 	e->len = len;
 	e->xsk = (uint16_t)q;
-	dev->bl_len++;
+	rq->bl_len++;
 	return true;
 }
 
 /*
  * A frame the caller owns (from socket q's UMEM): into the guest now, or
- * into the backlog, which then owns it. Frames queue behind the backlog so
- * that their order is kept.
+ * into the pair's backlog, which then owns it. Frames queue behind the
+ * backlog so that their order is kept. Only the pair's owner keeps a
+ * backlog: its frames come from its own sockets, which only it may free to.
  */
-static void port_rx_frame(struct vx_nic *nic, struct vx_dev *dev, unsigned int q, uint64_t addr,
+static void port_rx_frame(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
 			  uint16_t off, uint32_t len)
 {
-	struct vx_xsk *x = nic->xsk[q];
-	enum rx_result r = RX_NO_BUFFER;
+	struct vx_xsk *x = w->nic->xsk[q];
+	enum rx_result r = RX_NOT_READY;
+	struct vx_rxq *rq;
+	struct vx_vq *vq;
+	int p = rxq_get(w, dev, q, &rq, &vq);
+	bool own = p >= 0 && owns_pair(w, p);
 
-	if (!dev->bl_len)
-		r = rx_to_guest(dev, (uint8_t *)vx_xsk_data(x, addr) + off, len);
-	if (r == RX_NO_BUFFER && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
-	    backlog_push(dev, q, addr, off, len))
-		return;
-	rx_account(dev, r, len);
+	if (p >= 0) {
+		r = RX_NO_BUFFER;
+		if (!own || !rq->bl_len)
+			r = rx_to_guest(dev, vq, (uint8_t *)vx_xsk_data(x, addr) + off, len);
+		if (r == RX_NO_BUFFER && own && vx_vq_active(vq) &&
+		    backlog_push(rq, q, addr, off, len))
+			return;
+	}
+	rx_account(w, dev, r, len);
 	vx_xsk_frame_free(x, addr);
 }
 
 /* A frame the caller keeps (broadcast, local switching): copied if it must wait. */
-static void port_rx_copy(struct vx_nic *nic, struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
+static void port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
 {
-	struct vx_xsk *x = nic->xsk[0];
-	enum rx_result r = RX_NO_BUFFER;
+	struct vx_xsk *x = w->nic->xsk[w->idx];
+	enum rx_result r = RX_NOT_READY;
+	struct vx_rxq *rq;
+	struct vx_vq *vq;
+	int p = rxq_get(w, dev, w->idx, &rq, &vq);
+	bool own = p >= 0 && owns_pair(w, p);
 	uint64_t addr;
 
-	if (!dev->bl_len)
-		r = rx_to_guest(dev, pkt, len);
-	if (r == RX_NO_BUFFER && x && vx_vq_active(&dev->vq[VX_RX_VQ]) &&
-	    len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
-		memcpy(vx_xsk_data(x, addr), pkt, len);
-		if (backlog_push(dev, 0, addr, 0, len))
-			return;
-		vx_xsk_frame_free(x, addr);
+	if (p >= 0) {
+		r = RX_NO_BUFFER;
+		if (!own || !rq->bl_len)
+			r = rx_to_guest(dev, vq, pkt, len);
+		if (r == RX_NO_BUFFER && own && x && vx_vq_active(vq) &&
+		    len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
+			memcpy(vx_xsk_data(x, addr), pkt, len);
+			if (backlog_push(rq, w->idx, addr, 0, len))
+				return;
+			vx_xsk_frame_free(x, addr);
+		}
 	}
-	rx_account(dev, r, len);
+	rx_account(w, dev, r, len);
 }
 
-void vx_net_backlog_drain(struct vx_nic *nic, struct vx_dev *dev)
+void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int p)
 {
-	while (dev->bl_len) {
-		struct vx_backlog_ent *e = &dev->backlog[dev->bl_head];
-		struct vx_xsk *x = nic->xsk[e->xsk];
+	struct vx_rxq *rq = &dev->rxq[p];
+	struct vx_vq *vq = &dev->vq[VX_RXQ(p)];
+
+	if (rq->shared)
+		held_take(w, rq, vq);
+	while (rq->bl_len) {
+		struct vx_backlog_ent *e = &rq->backlog[rq->bl_head];
+		struct vx_xsk *x = w->nic->xsk[e->xsk];
 		enum rx_result r;
 
-		r = rx_to_guest(dev, (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
+		r = rx_to_guest(dev, vq, (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
 		if (r == RX_NO_BUFFER)
-			return;
-		rx_account(dev, r, e->len);
+			break;
+		rx_account(w, dev, r, e->len);
 		vx_xsk_frame_free(x, e->addr);
-		dev->bl_head = (dev->bl_head + 1) % VX_RX_BACKLOG;
-		dev->bl_len--;
+		rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+		rq->bl_len--;
 	}
+	vx_vq_flush(vq);
 }
 
 void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev)
 {
-	while (dev->bl_len) {
-		struct vx_backlog_ent *e = &dev->backlog[dev->bl_head];
+	unsigned int p;
 
-		dev->stats.rx_drop_not_ready++;
-		vx_xsk_frame_free(nic->xsk[e->xsk], e->addr);
-		dev->bl_head = (dev->bl_head + 1) % VX_RX_BACKLOG;
-		dev->bl_len--;
+	for (p = 0; p < VX_DEV_MAX_QP; p++) {
+		struct vx_rxq *rq = &dev->rxq[p];
+
+		while (rq->bl_len) {
+			struct vx_backlog_ent *e = &rq->backlog[rq->bl_head];
+
+			dev->stats[p % nic->nw].rx_drop_not_ready++;
+			vx_xsk_frame_free(nic->xsk[e->xsk], e->addr);
+			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+			rq->bl_len--;
+		}
+		rq->bl_head = 0;
 	}
-	dev->bl_head = 0;
 }
 
 /* Broadcast/multicast from a port: every other port on its VLAN gets a copy. */
-static void flood_local(struct vx_nic *nic, struct vx_dev *from, const uint8_t *pkt, uint32_t len)
+static void flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *pkt,
+			uint32_t len)
 {
+	struct vx_nic *nic = w->nic;
 	unsigned int i;
 
 	for (i = 0; i < nic->nports; i++) {
 		struct vx_dev *d = nic->ports[i];
 
 		if (d != from && d->vlan == (from ? from->vlan : d->vlan))
-			port_rx_copy(nic, d, pkt, len);
+			port_rx_copy(w, d, pkt, len);
 	}
 }
 
 /* Sends pkt (inside the frame at addr) to the wire, tagging it for a VLAN port. */
-static void tx_wire(struct vx_nic *nic, struct vx_dev *dev, uint64_t addr, uint8_t *pkt,
+static void tx_wire(struct vx_worker *w, struct vx_dev *dev, uint64_t addr, uint8_t *pkt,
 		    uint32_t len)
 {
-	struct vx_xsk *x = nic->xsk[0];
+	struct vx_xsk *x = w->nic->xsk[w->idx];
 	uint8_t *frame = vx_xsk_data(x, addr);
 	uint32_t off = VX_TX_PAD;
 
-	if (!nic->link_up) {
-		dev->stats.tx_drop_link_down++;
+	if (!w->nic->link_up) {
+		PST(w, dev)->tx_drop_link_down++;
 		vx_xsk_frame_free(x, addr);
 		return;
 	}
@@ -272,48 +357,51 @@ static void tx_wire(struct vx_nic *nic, struct vx_dev *dev, uint64_t addr, uint8
 		vx_xsk_tx_flush(x);
 		vx_xsk_complete(x);
 		if (!vx_xsk_tx(x, addr + off, len)) {
-			nic->stats.tx_drop_no_frame++;
+			w->stats.tx_drop_no_frame++;
 			vx_xsk_frame_free(x, addr);
 			return;
 		}
 	}
-	nic->stats.tx_frames++;
+	w->stats.tx_frames++;
 }
 
 /* One guest TX chain; the chain is read exactly once, into the frame. */
-static void tx_one(struct vx_nic *nic, struct vx_dev *dev, const struct vx_chain *c, uint64_t addr)
+static void tx_one(struct vx_worker *w, struct vx_dev *dev, const struct vx_chain *c,
+		   uint64_t addr)
 {
-	struct vx_xsk *x = nic->xsk[0];
+	struct vx_nic *nic = w->nic;
+	struct vx_port_stats *st = PST(w, dev);
+	struct vx_xsk *x = nic->xsk[w->idx];
 	uint8_t *pkt = (uint8_t *)vx_xsk_data(x, addr) + VX_TX_PAD;
 	uint32_t room = vx_xsk_frame_size(x) - VX_TX_PAD;
 	uint32_t len, max = nic->mtu + ETH_HLEN;
 	struct vx_dev *to;
 
 	if (c->out_len < dev->hdr_len + ETH_HLEN) {
-		dev->stats.tx_drop_runt++;
+		st->tx_drop_runt++;
 		goto drop;
 	}
 	len = c->out_len - dev->hdr_len;
 	if (len > room || len > max) {
-		dev->stats.tx_drop_too_big++;
+		st->tx_drop_too_big++;
 		goto drop;
 	}
 	/* The virtio-net header is skipped: no offload was negotiated, so its flags are ignored. */
 	vx_chain_read(c, dev->hdr_len, pkt, len);
 	if (memcmp(pkt + ETH_ALEN, dev->mac, ETH_ALEN)) {
-		dev->stats.tx_drop_spoofed++;
+		st->tx_drop_spoofed++;
 		goto drop;
 	}
-	dev->stats.tx_packets++;
-	dev->stats.tx_bytes += len;
+	st->tx_packets++;
+	st->tx_bytes += len;
 	if (mac_is_multicast(pkt)) {
-		flood_local(nic, dev, pkt, len);
+		flood_local(w, dev, pkt, len);
 	} else if ((to = port_by_mac(nic, pkt, dev->vlan))) {
-		dev->stats.local_switched++;
-		port_rx_copy(nic, to, pkt, len);
+		st->local_switched++;
+		port_rx_copy(w, to, pkt, len);
 		goto drop;
 	}
-	tx_wire(nic, dev, addr, pkt, len);
+	tx_wire(w, dev, addr, pkt, len);
 	return;
 drop:
 	vx_xsk_frame_free(x, addr);
@@ -326,9 +414,10 @@ drop:
  * the copy path instead; true if it was sent or dropped (the chain is then
  * given back on completion, or at once).
  */
-static bool tx_in_place(struct vx_nic *nic, struct vx_dev *dev, const struct vx_chain *c,
+static bool tx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_chain *c,
 			uint64_t addr)
 {
+	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = nic->xsk[0];
 	struct vx_dq_ent e = { .head = c->head };
 	uint8_t *eth = vx_xsk_data(x, addr);
@@ -348,17 +437,17 @@ static bool tx_in_place(struct vx_nic *nic, struct vx_dev *dev, const struct vx_
 	}
 	e.addr += ETH_HLEN;
 	vx_dq_fifo_push(&nic->dq->tx, &e);
-	dev->stats.tx_packets++;
-	dev->stats.tx_bytes += len;
-	dev->stats.tx_in_place++;
-	nic->stats.tx_frames++;
+	PST(w, dev)->tx_packets++;
+	PST(w, dev)->tx_bytes += len;
+	PST(w, dev)->tx_in_place++;
+	w->stats.tx_frames++;
 	return true;
 }
 
-bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
+bool vx_net_tx(struct vx_worker *w, struct vx_dev *dev, unsigned int pair)
 {
-	struct vx_vq *vq = &dev->vq[VX_TX_VQ];
-	struct vx_xsk *x = nic->xsk[0];
+	struct vx_vq *vq = &dev->vq[VX_TXQ(pair)];
+	struct vx_xsk *x = w->nic->xsk[w->idx];
 	uint32_t pkts = 0, bytes = 0;
 	struct vx_chain c;
 	uint64_t addr;
@@ -376,18 +465,19 @@ bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
 			vx_xsk_frame_free(x, addr);
 			break;
 		}
-		nic->work++;
-		if (tx_in_place(nic, dev, &c, addr)) {
+		w->work++;
+		if (tx_in_place(w, dev, &c, addr)) {
 			pkts++;
 			bytes += c.out_len;
 			continue;
 		}
-		tx_one(nic, dev, &c, addr);
+		tx_one(w, dev, &c, addr);
 		vx_vq_push(vq, c.head, 0);
 		pkts++;
 		bytes += c.out_len;
 	}
 	vx_vq_flush(vq);
+	vx_net_release(w);	/* frames switched to other ports */
 	return pkts >= VX_TX_PKT_WEIGHT || bytes >= VX_TX_BYTE_WEIGHT;
 }
 
@@ -395,19 +485,21 @@ bool vx_net_tx(struct vx_nic *nic, struct vx_dev *dev)
  * Dedicated queue: the kernel wrote the frame into the guest buffer lent at
  * d->base; add the virtio-net header in front of it and give it back.
  */
-static void rx_in_place(struct vx_nic *nic, struct vx_dev *dev, const struct vx_xsk_desc *d)
+static void rx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_xsk_desc *d)
 {
+	struct vx_nic *nic = w->nic;
+	struct vx_port_stats *st = PST(w, dev);
 	struct virtio_net_hdr_mrg_rxbuf hdr = { .num_buffers = htole16(1) };
 	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
 	struct vx_dq_ent e;
 
 	if (!vx_dq_fifo_take(&nic->dq->rx, d->base, &e)) {
-		nic->stats.rx_no_port++;	/* not a buffer we lent: cannot happen */
+		w->stats.rx_no_port++;	/* not a buffer we lent: cannot happen */
 		return;
 	}
 	/* Where we assumed the kernel would put it (dq.h); else hand the buffer back empty. */
 	if (d->addr != e.addr + XDP_PACKET_HEADROOM || d->len > nic->dq->max_len) {
-		dev->stats.rx_buf_refused++;
+		st->rx_buf_refused++;
 		vx_vq_push(vq, e.head, 0);
 		return;
 	}
@@ -415,23 +507,24 @@ static void rx_in_place(struct vx_nic *nic, struct vx_dev *dev, const struct vx_
 	if (vq->log)
 		vx_dirty_log_mark(vq->log, e.gpa, dev->hdr_len + d->len);
 	vx_vq_push(vq, e.head, dev->hdr_len + d->len);
-	dev->stats.rx_packets++;
-	dev->stats.rx_bytes += d->len;
-	dev->stats.rx_in_place++;
+	st->rx_packets++;
+	st->rx_bytes += d->len;
+	st->rx_in_place++;
 }
 
 /* A frame from socket q: strip the VLAN tag, find the port, deliver. */
-static void rx_frame(struct vx_nic *nic, unsigned int q, const struct vx_xsk_desc *d)
+static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d)
 {
+	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = nic->xsk[q];
 	uint8_t *pkt;
 	uint32_t len = d->len;
 	uint16_t vlan = 0, off = 0;
 	struct vx_dev *dev;
 
-	nic->stats.rx_frames++;
+	w->stats.rx_frames++;
 	if (nic->dq_on && d->base >= vx_xsk_pool_end(x)) {
-		rx_in_place(nic, nic->ports[0], d);
+		rx_in_place(w, nic->ports[0], d);
 		return;
 	}
 	pkt = vx_xsk_data(x, d->addr);
@@ -443,40 +536,43 @@ static void rx_frame(struct vx_nic *nic, unsigned int q, const struct vx_xsk_des
 	}
 	dev = len >= ETH_HLEN ? port_by_mac(nic, pkt + off, vlan) : NULL;
 	if (!dev) {
-		nic->stats.rx_no_port++;
+		w->stats.rx_no_port++;
 		vx_xsk_frame_free(x, d->addr);
 		return;
 	}
-	port_rx_frame(nic, dev, q, d->addr, off, len);
+	port_rx_frame(w, dev, q, d->addr, off, len);
 }
 
-bool vx_net_rx_xsk(struct vx_nic *nic, unsigned int q)
+bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
 {
+	struct vx_xsk *x = w->nic->xsk[q];
 	struct vx_xsk_desc descs[VX_BATCH];
 	unsigned int b, i, n;
 
-	if (!nic->xsk[q])
+	if (!x)
 		return false;
 	for (b = 0; b < VX_RX_BATCHES; b++) {
-		n = vx_xsk_rx(nic->xsk[q], descs, VX_BATCH);
-		nic->work += n;
+		n = vx_xsk_rx(x, descs, VX_BATCH);
+		w->work += n;
 		for (i = 0; i < n; i++)
-			rx_frame(nic, q, &descs[i]);
+			rx_frame(w, q, &descs[i]);
+		vx_net_release(w);
 		if (n < VX_BATCH)
 			return false;
 	}
 	return true;
 }
 
-bool vx_net_rx_bcast(struct vx_nic *nic)
+bool vx_net_rx_bcast(struct vx_worker *w)
 {
+	struct vx_nic *nic = w->nic;
 	static uint8_t buf[9216];
 	unsigned int i;
 	uint16_t vlan;
 	int len;
 
 	/* Only after epoll said so: a recvmsg per pass would be a syscall per wake-up. */
-	if (!nic->bcast || !nic->bcast_ready)
+	if (!nic->bcast || !w->bcast_ready)
 		return false;
 	for (i = 0; i < VX_BCAST_WEIGHT; i++) {
 		struct vx_dev *src;
@@ -484,23 +580,26 @@ bool vx_net_rx_bcast(struct vx_nic *nic)
 
 		len = vx_bcast_recv(nic->bcast, buf, sizeof(buf), &vlan);
 		if (len < ETH_HLEN) {
-			nic->bcast_ready = false;
+			w->bcast_ready = false;
+			vx_net_release(w);
 			return false;
 		}
-		nic->stats.bcast_frames++;
+		w->stats.bcast_frames++;
 		src = port_by_mac(nic, buf + ETH_ALEN, vlan);
 		for (p = 0; p < nic->nports; p++) {
 			struct vx_dev *d = nic->ports[p];
 
 			if (d != src && d->vlan == vlan)
-				port_rx_copy(nic, d, buf, (uint32_t)len);
+				port_rx_copy(w, d, buf, (uint32_t)len);
 		}
 	}
+	vx_net_release(w);
 	return true;
 }
 
-void vx_net_dq_post(struct vx_nic *nic, struct vx_dev *dev)
+void vx_net_dq_post(struct vx_worker *w, struct vx_dev *dev)
 {
+	struct vx_nic *nic = w->nic;
 	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
 	uint64_t addrs[VX_DQ_POST_BATCH];
 	struct vx_dq_ent e;
@@ -514,7 +613,7 @@ void vx_net_dq_post(struct vx_nic *nic, struct vx_dev *dev)
 		e.head = c.head;
 		if (vx_dq_rx_fill_addr(nic->dq, &c, dev->hdr_len, &e.addr, &e.gpa) ||
 		    !vx_dq_fifo_push(&nic->dq->rx, &e)) {
-			dev->stats.rx_buf_refused++;
+			PST(w, dev)->rx_buf_refused++;
 			vx_vq_push(vq, c.head, 0);
 			continue;
 		}
@@ -523,7 +622,7 @@ void vx_net_dq_post(struct vx_nic *nic, struct vx_dev *dev)
 	/* Cannot take fewer: n is within the ring's room. */
 	if (n)
 		vx_xsk_fill(nic->xsk[0], addrs, n);
-	nic->work += n;
+	w->work += n;
 }
 
 void vx_net_dq_tx_done(struct vx_nic *nic, struct vx_dev *dev)

@@ -32,6 +32,11 @@ uint64_t vx_dev_features(void)
 	       BIT(VU_F_PROTOCOL_FEATURES);
 }
 
+uint64_t vx_dev_offered(const struct vx_dev *dev)
+{
+	return vx_dev_features() | (dev->max_qp > 1 ? BIT(VIRTIO_NET_F_MQ) : 0);
+}
+
 uint64_t vx_dev_protocol_features(void)
 {
 	return BIT(VU_PF_MQ) | BIT(VU_PF_LOG_SHMFD) | BIT(VU_PF_REPLY_ACK) | BIT(VU_PF_NET_MTU) |
@@ -46,6 +51,12 @@ void vx_dev_init(struct vx_dev *dev)
 	dev->sock = -1;
 	dev->listen_fd = -1;
 	dev->hdr_len = sizeof(struct virtio_net_hdr);
+	if (!dev->max_qp || dev->max_qp > VX_DEV_MAX_QP)
+		dev->max_qp = VX_DEV_MAX_QP;
+	for (i = 0; i < VX_DEV_MAX_QP; i++)
+		pthread_mutex_init(&dev->rxq[i].lock, NULL);
+	for (i = 0; i < VX_MAX_QUEUES; i++)
+		dev->rx_pick[i] = -1;
 	for (i = 0; i < VX_VQ_MAX; i++) {
 		snprintf(name, sizeof(name), "%s vq%u", dev->name, i);
 		vx_vq_init(&dev->vq[i], name);
@@ -141,12 +152,13 @@ static int reply_u64(struct vu_msg *m, uint64_t v)
 
 static int vq_index(const struct vx_dev *dev, uint32_t index)
 {
-	return index < VX_VQ_MAX ? (int)index : -ERANGE;
+	/* Rings beyond the pairs this port offers do not exist (GET_QUEUE_NUM). */
+	return index < 2u * dev->max_qp ? (int)index : -ERANGE;
 }
 
 static int h_get_features(struct vx_dev *dev, struct vu_msg *m)
 {
-	return reply_u64(m, vx_dev_features());
+	return reply_u64(m, vx_dev_offered(dev));
 }
 
 static int h_set_features(struct vx_dev *dev, struct vu_msg *m)
@@ -154,7 +166,7 @@ static int h_set_features(struct vx_dev *dev, struct vu_msg *m)
 	uint64_t f = m->p.u64;
 	unsigned int i;
 
-	if (f & ~vx_dev_features())
+	if (f & ~vx_dev_offered(dev))
 		return -EINVAL;
 	dev->features = f;
 	dev->mrg_rxbuf = f & BIT(VIRTIO_NET_F_MRG_RXBUF);
@@ -452,7 +464,7 @@ static int h_set_protocol_features(struct vx_dev *dev, struct vu_msg *m)
 
 static int h_get_queue_num(struct vx_dev *dev, struct vu_msg *m)
 {
-	return reply_u64(m, VX_DEV_MAX_QP);
+	return reply_u64(m, dev->max_qp);
 }
 
 static int h_net_set_mtu(struct vx_dev *dev, struct vu_msg *m)

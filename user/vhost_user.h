@@ -8,23 +8,33 @@
 #ifndef VX_VHOST_USER_H
 #define VX_VHOST_USER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <vhost_xdp/steer_kern_user.h>
 
 #include "guest_mem.h"
 #include "stats.h"
 #include "virtq.h"
 #include "vu_msg.h"
 
-/* Queue pairs per device; multiqueue is later work, GET_QUEUE_NUM says 1. */
-#define VX_DEV_MAX_QP 1
+/*
+ * Queue pairs a device can have (VIRTIO_NET_F_MQ); GET_QUEUE_NUM says the
+ * port's own limit, vx_dev.max_qp.
+ */
+#define VX_DEV_MAX_QP 8
+/* Worker threads per NIC (user/worker.h); per-worker counters are kept this wide. */
+#define VX_MAX_WORKERS 8
 
-/* virtio 1.2 5.1.2: receiveq1 = 0, transmitq1 = 1. */
+/* virtio 1.2 5.1.2: receiveqN = 2(N-1), transmitqN = 2(N-1)+1. */
 enum {
 	VX_RX_VQ = 0,
 	VX_TX_VQ = 1,
 	VX_VQ_MAX = 2 * VX_DEV_MAX_QP,
 };
+#define VX_RXQ(pair) (2 * (pair))
+#define VX_TXQ(pair) (2 * (pair) + 1)
 
 /*
  * Frames waiting for the guest to post RX buffers. Holding a few keeps a
@@ -38,6 +48,20 @@ struct vx_backlog_ent {
 	uint32_t len;
 	uint16_t xsk;		/* which socket's UMEM holds the frame */
 	uint16_t off;		/* packet data starts this far into the frame */
+};
+
+/*
+ * One queue pair's receive side, as the data path sees it. The worker that
+ * owns the pair (user/worker.h) writes its RX ring; when the guest has fewer
+ * pairs than there are workers, other workers deliver into it too, and then
+ * every writer holds the lock (shared is set by the control thread while
+ * the workers are paused). Frames wait in the backlog only for the owner.
+ */
+struct vx_rxq {
+	pthread_mutex_t lock;
+	bool shared;
+	struct vx_backlog_ent backlog[VX_RX_BACKLOG];
+	uint32_t bl_head, bl_len;
 };
 
 struct vx_dev;
@@ -62,6 +86,7 @@ struct vx_dev {
 	uint32_t id;		/* port id in the steering map */
 	char path[108];
 	bool client;
+	uint16_t max_qp;	/* queue pairs offered (GET_QUEUE_NUM), 1..VX_DEV_MAX_QP */
 	int listen_fd;		/* server mode */
 	const struct vx_dev_ops *ops;
 	void *owner;
@@ -78,15 +103,16 @@ struct vx_dev {
 	struct vx_vq vq[VX_VQ_MAX];
 	int last_err;		/* the last handler's result (user/kdev.c passes it on) */
 
-	/* Data-path state, owned by the worker. */
-	struct vx_backlog_ent backlog[VX_RX_BACKLOG];
-	uint32_t bl_head, bl_len;
-	int kick_reg[VX_VQ_MAX];	/* kick fd registered with the worker's epoll */
-	struct vx_port_stats stats;
+	/* Data-path state, owned by the workers. */
+	struct vx_rxq rxq[VX_DEV_MAX_QP];
+	int8_t rx_pick[VX_MAX_QUEUES];	/* RX pair for frames from NIC queue q; -1 = none runs */
+	int kick_reg[VX_VQ_MAX];	/* kick fd registered with a worker's epoll */
+	struct vx_port_stats stats[VX_MAX_WORKERS];	/* [w]: written by worker w only */
 };
 
-/* Features offered to the front-end. */
+/* Features offered to the front-end; VIRTIO_NET_F_MQ too when max_qp > 1. */
 uint64_t vx_dev_features(void);
+uint64_t vx_dev_offered(const struct vx_dev *dev);
 uint64_t vx_dev_protocol_features(void);
 
 void vx_dev_init(struct vx_dev *dev);

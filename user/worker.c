@@ -31,59 +31,115 @@ enum ev_kind {
 /* A ring without a kick fd (VU_VRING_NOFD) is polled this often. */
 #define VX_NOFD_POLL_MS 1
 
-static int ep_add(struct vx_nic *nic, int fd, uint64_t data)
+static int ep_add(struct vx_worker *w, int fd, uint64_t data)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data };
 
-	return epoll_ctl(nic->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
+
+/* The worker that owns NIC queue q, or queue pair q of every port. */
+static struct vx_worker *owner_of(struct vx_nic *nic, unsigned int q)
+{
+	return &nic->w[q % nic->nw];
+}
+
+/* Pairs of a port this worker serves: p = w->idx, w->idx + nw, ... */
+#define for_each_pair(w, dev, p) \
+	for ((p) = (w)->idx; (p) < (dev)->max_qp; (p) += (w)->nic->nw)
 
 static void dq_check(struct vx_nic *nic);
 
-/* ---- the ops control threads call; all with the worker paused ---- */
+/* ---- the ops control threads call; all with every worker paused ---- */
 
 static _Atomic unsigned int ctl_waiting;
 
 static void nic_dev_lock(struct vx_dev *dev)
 {
 	struct vx_nic *nic = dev->owner;
+	unsigned int i;
 
 	ctl_waiting++;
-	pthread_mutex_lock(&nic->lock);
+	for (i = 0; i < nic->nw; i++)
+		pthread_mutex_lock(&nic->w[i].lock);
 	ctl_waiting--;
 }
 
 static void nic_dev_unlock(struct vx_dev *dev)
 {
 	struct vx_nic *nic = dev->owner;
-	bool wake = nic->pending;
+	unsigned int i = nic->nw;
 
-	nic->pending = false;
-	pthread_mutex_unlock(&nic->lock);
-	if (wake)
-		eventfd_write(nic->wake_fd, 1);
+	while (i--) {
+		struct vx_worker *w = &nic->w[i];
+		bool wake = w->pending;
+
+		w->pending = false;
+		pthread_mutex_unlock(&w->lock);
+		if (wake)
+			eventfd_write(w->wake_fd, 1);
+	}
+}
+
+/*
+ * Which RX pair takes the frames of NIC queue q (and of worker q's local
+ * switching and broadcast): one of the running pairs its worker owns,
+ * spread by queue, else any running pair, which is then shared (worker.h).
+ * Pairs count as running from the control state alone, so a guest that
+ * breaks a ring cannot change the plan under the workers.
+ */
+static void rx_plan(struct vx_nic *nic, struct vx_dev *dev)
+{
+	unsigned int run[VX_DEV_MAX_QP], own[VX_DEV_MAX_QP], n = 0, q, p, nown;
+
+	for (p = 0; p < dev->max_qp; p++) {
+		const struct vx_vq *vq = &dev->vq[VX_RXQ(p)];
+
+		dev->rxq[p].shared = false;
+		if (vq->ready && vq->started && vq->enabled)
+			run[n++] = p;
+	}
+	for (q = 0; q < VX_MAX_QUEUES; q++) {
+		unsigned int w = q % nic->nw, i;
+
+		dev->rx_pick[q] = -1;
+		if (q >= nic->nq || !n)
+			continue;
+		for (i = 0, nown = 0; i < n; i++)
+			if (run[i] % nic->nw == w)
+				own[nown++] = run[i];
+		if (nown) {
+			dev->rx_pick[q] = (int8_t)own[(q / nic->nw) % nown];
+		} else {
+			dev->rx_pick[q] = (int8_t)run[w % n];
+			dev->rxq[run[w % n]].shared = true;
+		}
+	}
 }
 
 static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)
 {
 	struct vx_nic *nic = dev->owner;
+	struct vx_worker *w = owner_of(nic, idx / 2);
 	int want = dev->vq[idx].kick_fd;
 
 	if (dev->kick_reg[idx] != want) {
 		if (dev->kick_reg[idx] >= 0)
-			epoll_ctl(nic->epfd, EPOLL_CTL_DEL, dev->kick_reg[idx], NULL);
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, dev->kick_reg[idx], NULL);
 		dev->kick_reg[idx] = -1;
-		if (want >= 0 && !ep_add(nic, want, EV(EV_KICK, dev->id, idx)))
+		if (want >= 0 && !ep_add(w, want, EV(EV_KICK, dev->id, idx)))
 			dev->kick_reg[idx] = want;
 	}
+	rx_plan(nic, dev);
 	/* Buffers may already be waiting in a ring that just started. */
-	nic->pending = true;
+	w->pending = true;
 	dq_check(nic);
 }
 
 static void nic_dev_reset(struct vx_dev *dev)
 {
 	vx_net_backlog_drop(dev->owner, dev);
+	rx_plan(dev->owner, dev);
 	dq_check(dev->owner);
 }
 
@@ -105,17 +161,18 @@ static void drain_eventfd(int fd)
 }
 
 /* A socket that reports an error (the NIC went away) is taken out of epoll. */
-static void ev_error(struct vx_nic *nic, uint64_t d)
+static void ev_error(struct vx_worker *w, uint64_t d)
 {
+	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = EV_KIND(d) == EV_XSK ? nic->xsk[EV_IDX(d)] : NULL;
 	int fd;
 
 	if (EV_KIND(d) == EV_XSK && !x)
 		return;		/* closed since epoll reported it */
 	fd = x ? vx_xsk_fd(x) : vx_bcast_fd(nic->bcast);
-	epoll_ctl(nic->epfd, EPOLL_CTL_DEL, fd, NULL);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
 	if (x) {
-		nic->xsk_armed[EV_IDX(d)] = false;
+		w->xsk_armed[EV_IDX(d)] = false;
 		nic->xsk_failed[EV_IDX(d)] = true;
 	}
 	nic->link_up = false;
@@ -123,13 +180,14 @@ static void ev_error(struct vx_nic *nic, uint64_t d)
 	       nic->ifname, EV_KIND(d) == EV_XSK ? "AF_XDP" : "broadcast");
 }
 
-static void handle_event(struct vx_nic *nic, const struct epoll_event *ev)
+static void handle_event(struct vx_worker *w, const struct epoll_event *ev)
 {
+	struct vx_nic *nic = w->nic;
 	uint64_t d = ev->data.u64;
 
 	switch (EV_KIND(d)) {
 	case EV_WAKE:
-		drain_eventfd(nic->wake_fd);
+		drain_eventfd(w->wake_fd);
 		break;
 	case EV_KICK:
 		if (EV_PORT(d) < nic->nports && EV_IDX(d) < VX_VQ_MAX)
@@ -138,9 +196,9 @@ static void handle_event(struct vx_nic *nic, const struct epoll_event *ev)
 	case EV_XSK:
 	case EV_BCAST:
 		if (ev->events & (EPOLLERR | EPOLLHUP))
-			ev_error(nic, d);
+			ev_error(w, d);
 		else if (EV_KIND(d) == EV_BCAST)
-			nic->bcast_ready = true;
+			w->bcast_ready = true;
 		break;
 	}
 }
@@ -150,25 +208,30 @@ static void handle_event(struct vx_nic *nic, const struct epoll_event *ev)
  * meanwhile, go round once more. RX kicks matter only while frames wait
  * for buffers.
  */
-static bool rearm_kicks(struct vx_nic *nic, bool *nofd)
+static bool rearm_kicks(struct vx_worker *w, bool *nofd)
 {
+	struct vx_nic *nic = w->nic;
 	bool more = false;
-	unsigned int i;
+	unsigned int i, p;
 
 	for (i = 0; i < nic->nports; i++) {
 		struct vx_dev *d = nic->ports[i];
-		struct vx_vq *tx = &d->vq[VX_TX_VQ], *rx = &d->vq[VX_RX_VQ];
 
-		if (vx_vq_active(tx) && tx->kick_fd < 0)
-			*nofd = true;
-		if (vx_vq_active(rx) && rx->kick_fd < 0 && d->bl_len)
-			*nofd = true;
-		if (nic->opts.poll)
-			continue;
-		more |= vx_vq_kick_enable(tx);
-		/* A dedicated queue wants new RX buffers for the fill ring as they come. */
-		if (d->bl_len || nic->dq_on)
-			more |= vx_vq_kick_enable(rx);
+		for_each_pair(w, d, p) {
+			struct vx_vq *tx = &d->vq[VX_TXQ(p)], *rx = &d->vq[VX_RXQ(p)];
+			bool waiting = d->rxq[p].bl_len;
+
+			if (vx_vq_active(tx) && tx->kick_fd < 0)
+				*nofd = true;
+			if (vx_vq_active(rx) && rx->kick_fd < 0 && waiting)
+				*nofd = true;
+			if (nic->opts.poll)
+				continue;
+			more |= vx_vq_kick_enable(tx);
+			/* A dedicated queue wants new RX buffers for the fill ring as they come. */
+			if (waiting || nic->dq_on)
+				more |= vx_vq_kick_enable(rx);
+		}
 	}
 	/* Zero-copy TX buffers return on completion, which wakes no one: look again soon. */
 	if (nic->dq_on && nic->dq->tx.n)
@@ -176,34 +239,42 @@ static bool rearm_kicks(struct vx_nic *nic, bool *nofd)
 	return more;
 }
 
-/* One bounded pass over everything this worker serves; true if work remains. */
-static bool worker_pass(struct vx_nic *nic, bool *nofd)
+/*
+ * One bounded pass over everything this worker serves; true if work
+ * remains. The dedicated queue exists only with one worker (dq.h).
+ */
+static bool worker_pass(struct vx_worker *w, bool *nofd)
 {
+	struct vx_nic *nic = w->nic;
+	struct vx_xsk *x = nic->xsk[w->idx];
 	bool more = false;
-	unsigned int i;
+	unsigned int i, p, q;
 
-	nic->stats.wakeups++;
+	w->stats.wakeups++;
 	for (i = 0; i < nic->nports; i++) {
-		vx_vq_kick_disable(&nic->ports[i]->vq[VX_TX_VQ]);
-		more |= vx_net_tx(nic, nic->ports[i]);
+		for_each_pair(w, nic->ports[i], p) {
+			vx_vq_kick_disable(&nic->ports[i]->vq[VX_TXQ(p)]);
+			more |= vx_net_tx(w, nic->ports[i], p);
+		}
 	}
-	if (nic->xsk[0])
-		vx_xsk_tx_flush(nic->xsk[0]);
+	if (x)
+		vx_xsk_tx_flush(x);
 	if (nic->dq_on) {
 		vx_vq_kick_disable(&nic->ports[0]->vq[VX_RX_VQ]);
 		vx_net_dq_tx_done(nic, nic->ports[0]);
 	}
-	for (i = 0; i < nic->nq; i++)
-		more |= vx_net_rx_xsk(nic, i);
+	for (q = w->idx; q < nic->nq; q += nic->nw)
+		more |= vx_net_rx_xsk(w, q);
 	if (nic->dq_on)
-		vx_net_dq_post(nic, nic->ports[0]);
-	more |= vx_net_rx_bcast(nic);
-	for (i = 0; i < nic->nports; i++) {
-		vx_net_backlog_drain(nic, nic->ports[i]);
-		vx_vq_flush(&nic->ports[i]->vq[VX_RX_VQ]);
-	}
-	if (nic->xsk[0])
-		vx_xsk_tx_flush(nic->xsk[0]);
+		vx_net_dq_post(w, nic->ports[0]);
+	if (w->idx == 0)
+		more |= vx_net_rx_bcast(w);
+	for (i = 0; i < nic->nports; i++)
+		for_each_pair(w, nic->ports[i], p)
+			vx_net_backlog_drain(w, nic->ports[i], p);
+	vx_net_release(w);
+	if (x)
+		vx_xsk_tx_flush(x);
 	if (nic->dq_on)
 		vx_net_dq_tx_done(nic, nic->ports[0]);
 	/* A queue the guest broke stops the dedicated socket too. */
@@ -225,24 +296,25 @@ static uint64_t now_us(void)
  * (see VX_BUSY_MIN_WORK), else ask for kicks again. Returns true if the
  * worker must not sleep.
  */
-static bool worker_idle(struct vx_nic *nic, uint64_t moved, uint64_t *spin_until, bool *nofd)
+static bool worker_idle(struct vx_worker *w, uint64_t moved, uint64_t *spin_until, bool *nofd)
 {
+	const struct vx_nic_opts *o = &w->nic->opts;
 	uint64_t now;
 
-	if (nic->opts.poll) {
-		rearm_kicks(nic, nofd);	/* only looks for rings without a kick fd */
+	if (o->poll) {
+		rearm_kicks(w, nofd);	/* only looks for rings without a kick fd */
 		return true;
 	}
-	if (nic->opts.busy_poll_us) {
+	if (o->busy_poll_us) {
 		now = now_us();
 		if (moved >= VX_BUSY_MIN_WORK)
-			*spin_until = now + nic->opts.busy_poll_us;
+			*spin_until = now + o->busy_poll_us;
 		else if (moved)
-			*spin_until = *spin_until > now ? now + nic->opts.busy_poll_us : 0;
+			*spin_until = *spin_until > now ? now + o->busy_poll_us : 0;
 		if (now < *spin_until)
 			return true;
 	}
-	return rearm_kicks(nic, nofd);
+	return rearm_kicks(w, nofd);
 }
 
 /*
@@ -255,23 +327,24 @@ static bool worker_idle(struct vx_nic *nic, uint64_t moved, uint64_t *spin_until
  * already readable puts it on the ready list at once, so no frame that
  * arrived in between is missed.
  */
-static void xsk_arm(struct vx_nic *nic, bool on)
+static void xsk_arm(struct vx_worker *w, bool on)
 {
+	struct vx_nic *nic = w->nic;
 	unsigned int q;
 
-	for (q = 0; q < nic->nq; q++) {
-		if (!nic->xsk[q] || nic->xsk_armed[q] == on || nic->xsk_failed[q])
+	for (q = w->idx; q < nic->nq; q += nic->nw) {
+		if (!nic->xsk[q] || w->xsk_armed[q] == on || nic->xsk_failed[q])
 			continue;
 		if (on)
-			nic->xsk_armed[q] = !ep_add(nic, vx_xsk_fd(nic->xsk[q]), EV(EV_XSK, 0, q));
-		else if (!epoll_ctl(nic->epfd, EPOLL_CTL_DEL, vx_xsk_fd(nic->xsk[q]), NULL))
-			nic->xsk_armed[q] = false;
+			w->xsk_armed[q] = !ep_add(w, vx_xsk_fd(nic->xsk[q]), EV(EV_XSK, 0, q));
+		else if (!epoll_ctl(w->epfd, EPOLL_CTL_DEL, vx_xsk_fd(nic->xsk[q]), NULL))
+			w->xsk_armed[q] = false;
 	}
 }
 
 static void *worker_main(void *arg)
 {
-	struct vx_nic *nic = arg;
+	struct vx_worker *w = arg;
 	struct epoll_event ev[32];
 	bool more = true, nofd = false;
 	uint64_t spin_until = 0, work;
@@ -279,25 +352,25 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		timeout = more ? 0 : nofd ? VX_NOFD_POLL_MS : -1;
-		n = epoll_wait(nic->epfd, ev, 32, timeout);
-		pthread_mutex_lock(&nic->lock);
-		if (nic->stop) {
-			pthread_mutex_unlock(&nic->lock);
+		n = epoll_wait(w->epfd, ev, 32, timeout);
+		pthread_mutex_lock(&w->lock);
+		if (w->stop) {
+			pthread_mutex_unlock(&w->lock);
 			break;
 		}
 		for (i = 0; i < n; i++)
-			handle_event(nic, &ev[i]);
+			handle_event(w, &ev[i]);
 		nofd = false;
-		work = nic->work;
-		more = worker_pass(nic, &nofd);
+		work = w->work;
+		more = worker_pass(w, &nofd);
 		/* Busy: the sockets leave epoll until the worker sleeps again. */
-		if (nic->work - work >= VX_BUSY_MIN_WORK)
-			xsk_arm(nic, false);
+		if (w->work - work >= VX_BUSY_MIN_WORK)
+			xsk_arm(w, false);
 		if (!more)
-			more = worker_idle(nic, nic->work - work, &spin_until, &nofd);
+			more = worker_idle(w, w->work - work, &spin_until, &nofd);
 		if (!more)
-			xsk_arm(nic, true);
-		pthread_mutex_unlock(&nic->lock);
+			xsk_arm(w, true);
+		pthread_mutex_unlock(&w->lock);
 		/* Mutexes are not fair: let a waiting control thread in. */
 		while (ctl_waiting)
 			sched_yield();
@@ -346,14 +419,15 @@ static int nic_xsk_install(struct vx_nic *nic, unsigned int q, struct vx_xsk *x)
 /* Closes queue q's socket; frames of its UMEM that wait in a backlog are dropped first. */
 static void nic_xsk_remove(struct vx_nic *nic, unsigned int q)
 {
+	struct vx_worker *w = owner_of(nic, q);
 	unsigned int i;
 
 	if (!nic->xsk[q])
 		return;
 	vx_steer_set_xsk(nic->steer, q, -1);
-	if (nic->xsk_armed[q])
-		epoll_ctl(nic->epfd, EPOLL_CTL_DEL, vx_xsk_fd(nic->xsk[q]), NULL);
-	nic->xsk_armed[q] = false;
+	if (w->xsk_armed[q])
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, vx_xsk_fd(nic->xsk[q]), NULL);
+	w->xsk_armed[q] = false;
 	for (i = 0; i < nic->nports; i++)
 		vx_net_backlog_drop(nic, nic->ports[i]);
 	vx_xsk_close(nic->xsk[q]);
@@ -388,7 +462,7 @@ static int nic_open_sockets(struct vx_nic *nic)
 	}
 	err = vx_bcast_open(&nic->bcast, nic->ifindex);
 	if (!err)
-		err = ep_add(nic, vx_bcast_fd(nic->bcast), EV(EV_BCAST, 0, 0));
+		err = ep_add(&nic->w[0], vx_bcast_fd(nic->bcast), EV(EV_BCAST, 0, 0));
 	return err;
 }
 
@@ -459,7 +533,7 @@ static int dq_start(struct vx_nic *nic, struct vx_dev *dev)
 
 static void dq_stop(struct vx_nic *nic, struct vx_dev *dev)
 {
-	dev->stats.rx_drop_kernel += vx_xsk_kernel_drops(nic->xsk[0]) - nic->dq_drops_seen;
+	dev->stats[0].rx_drop_kernel += vx_xsk_kernel_drops(nic->xsk[0]) - nic->dq_drops_seen;
 	nic->dq_drops_seen = 0;
 	/* Closed first: after that the kernel holds no guest buffer, and they can go back. */
 	nic_xsk_remove(nic, 0);
@@ -491,14 +565,46 @@ static void dq_check(struct vx_nic *nic)
 		nic->dq->failed = true;
 }
 
+/* One worker per NIC queue unless told otherwise, no more than there are CPUs. */
+static unsigned int nic_workers(const struct vx_nic *nic, unsigned int asked)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = asked;
+
+	if (!n)
+		n = cpus > 0 && (unsigned long)cpus < nic->nq ? (unsigned int)cpus : nic->nq;
+	if (n > nic->nq) {
+		pr_warn("%s: %u workers asked for, but the NIC has %u queue%s; using %u\n",
+			nic->ifname, n, nic->nq, nic->nq == 1 ? "" : "s", nic->nq);
+		n = nic->nq;
+	}
+	return n < VX_MAX_WORKERS ? n : VX_MAX_WORKERS;
+}
+
+static int worker_init(struct vx_nic *nic, unsigned int i)
+{
+	struct vx_worker *w = &nic->w[i];
+
+	w->nic = nic;
+	w->idx = i;
+	pthread_mutex_init(&w->lock, NULL);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->wake_fd < 0)
+		return -errno;
+	return ep_add(w, w->wake_fd, EV(EV_WAKE, 0, 0));
+}
+
 int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts *opts)
 {
 	bool up = false;
+	unsigned int i;
 	uint32_t nq;
 	int err;
 
 	memset(nic, 0, sizeof(*nic));
-	nic->epfd = nic->wake_fd = -1;
+	for (i = 0; i < VX_MAX_WORKERS; i++)
+		nic->w[i].epfd = nic->w[i].wake_fd = -1;
 	snprintf(nic->ifname, sizeof(nic->ifname), "%s", ifname);
 	nic->opts = *opts;
 	nic->ifindex = (int)if_nametoindex(ifname);
@@ -521,19 +627,18 @@ int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts
 		if (!nic->dq)
 			return -ENOMEM;
 	}
-	pthread_mutex_init(&nic->lock, NULL);
-	nic->epfd = epoll_create1(EPOLL_CLOEXEC);
-	nic->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (nic->epfd < 0 || nic->wake_fd < 0)
-		return -errno;
-	err = ep_add(nic, nic->wake_fd, EV(EV_WAKE, 0, 0));
-	if (err)
-		return err;
+	nic->nw = nic_workers(nic, opts->workers);
+	for (i = 0; i < nic->nw; i++) {
+		err = worker_init(nic, i);
+		if (err)
+			return err;
+	}
 	err = vx_steer_attach(&nic->steer, nic->ifindex, opts->skb_mode);
 	if (err)
 		return err;
-	pr_info("%s: steering program attached (%s mode), %u queue%s, MTU %u\n", ifname,
-		vx_steer_mode(nic->steer), nic->nq, nic->nq == 1 ? "" : "s", nic->mtu);
+	pr_info("%s: steering program attached (%s mode), %u queue%s, %u worker%s, MTU %u\n",
+		ifname, vx_steer_mode(nic->steer), nic->nq, nic->nq == 1 ? "" : "s", nic->nw,
+		nic->nw == 1 ? "" : "s", nic->mtu);
 	return nic_open_sockets(nic);
 }
 
@@ -548,6 +653,9 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 		return -EINVAL;
 	dev->id = nic->nports;
 	dev->owner = nic;
+	/* The dedicated socket serves one queue pair (dq.h). */
+	if (nic->dq)
+		dev->max_qp = 1;
 	dev->mem.keep_fds = nic->dq != NULL;
 	dev->ops = &nic_dev_ops;
 	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
@@ -557,41 +665,62 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 	return 0;
 }
 
-int vx_nic_start(struct vx_nic *nic)
+static int worker_start(struct vx_worker *w)
 {
+	int cpu = w->nic->opts.worker_cpu[w->idx];
 	pthread_attr_t attr;
 	cpu_set_t cpus;
+	char name[16];
 	int err;
 
 	pthread_attr_init(&attr);
-	if (nic->opts.worker_cpu >= 0) {
+	if (cpu >= 0) {
 		CPU_ZERO(&cpus);
-		CPU_SET(nic->opts.worker_cpu, &cpus);
+		CPU_SET(cpu, &cpus);
 		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	}
-	err = pthread_create(&nic->thread, &attr, worker_main, nic);
+	err = pthread_create(&w->thread, &attr, worker_main, w);
 	pthread_attr_destroy(&attr);
 	if (err) {
-		pr_err("%s: cannot start the worker%s: %s\n", nic->ifname,
-		       nic->opts.worker_cpu >= 0 ? " on that CPU" : "", strerror(err));
+		pr_err("%s: cannot start worker %u%s: %s\n", w->nic->ifname, w->idx,
+		       cpu >= 0 ? " on that CPU" : "", strerror(err));
 		return -err;
 	}
-	nic->running = true;
+	snprintf(name, sizeof(name), "vx-w%u", w->idx);
+	pthread_setname_np(w->thread, name);
+	w->running = true;
+	return 0;
+}
+
+int vx_nic_start(struct vx_nic *nic)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < nic->nw; i++) {
+		err = worker_start(&nic->w[i]);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
 /* Order matters: detach XDP before closing the sockets it redirects to. */
 void vx_nic_close(struct vx_nic *nic)
 {
-	unsigned int q;
+	unsigned int q, i;
 
-	if (nic->running) {
-		pthread_mutex_lock(&nic->lock);
-		nic->stop = true;
-		pthread_mutex_unlock(&nic->lock);
-		eventfd_write(nic->wake_fd, 1);
-		pthread_join(nic->thread, NULL);
-		nic->running = false;
+	for (i = 0; i < VX_MAX_WORKERS; i++) {
+		struct vx_worker *w = &nic->w[i];
+
+		if (!w->running)
+			continue;
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_mutex_unlock(&w->lock);
+		eventfd_write(w->wake_fd, 1);
+		pthread_join(w->thread, NULL);
+		w->running = false;
 	}
 	vx_steer_detach(nic->steer);
 	nic->steer = NULL;
@@ -607,11 +736,17 @@ void vx_nic_close(struct vx_nic *nic)
 		nic->dq = NULL;
 		nic->dq_on = false;
 	}
-	if (nic->epfd >= 0)
-		close(nic->epfd);
-	if (nic->wake_fd >= 0)
-		close(nic->wake_fd);
-	nic->epfd = nic->wake_fd = -1;
+	for (i = 0; i < VX_MAX_WORKERS; i++) {
+		struct vx_worker *w = &nic->w[i];
+
+		if (!w->nic)
+			continue;	/* never set up */
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
+		w->epfd = w->wake_fd = -1;
+	}
 }
 
 void vx_nic_refresh(struct vx_nic *nic)
@@ -631,12 +766,35 @@ void vx_nic_refresh(struct vx_nic *nic)
 	nic->link_up = !err && up;
 }
 
+/* Sums per-worker counters: struct of uint64_t fields, n of them. */
+static void stats_add(uint64_t *sum, const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum[i] += v[i];
+}
+
+#define STATS_ADD(sum, v) stats_add((uint64_t *)(sum), (const uint64_t *)(v), \
+				    sizeof(*(sum)) / sizeof(uint64_t))
+
 void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 {
 	struct vx_steer_stats ss, glob = { 0 };
-	unsigned int i;
+	struct vx_nic_stats ns = { 0 };
+	struct vx_port_stats ps;
+	unsigned int i, k;
 
-	vx_nic_stats_print(f, "nic", &nic->stats);
+	for (k = 0; k < nic->nw; k++)
+		STATS_ADD(&ns, &nic->w[k].stats);
+	vx_nic_stats_print(f, "nic", &ns);
+	fprintf(f, "nic workers %u\n", nic->nw);
+	for (k = 0; k < nic->nw; k++) {
+		char obj[24];
+
+		snprintf(obj, sizeof(obj), "worker%u", k);
+		vx_nic_stats_print(f, obj, &nic->w[k].stats);
+	}
 	if (nic->steer)
 		vx_steer_stats(nic->steer, VX_STEER_GLOBAL, &glob);
 	fprintf(f, "nic steer_pass_multicast %llu\nnic steer_pass_host %llu\n"
@@ -650,19 +808,23 @@ void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 		memset(&ss, 0, sizeof(ss));
 		if (nic->steer)
 			vx_steer_stats(nic->steer, d->id, &ss);
-		d->stats.queue_broken = d->vq[VX_RX_VQ].errors + d->vq[VX_TX_VQ].errors;
 		if (nic->dq_on) {
 			/* The socket may be swapped by the worker: read it locked. */
-			pthread_mutex_lock(&nic->lock);
+			pthread_mutex_lock(&nic->w[0].lock);
 			if (nic->dq_on) {
 				uint64_t drops = vx_xsk_kernel_drops(nic->xsk[0]);
 
-				d->stats.rx_drop_kernel += drops - nic->dq_drops_seen;
+				d->stats[0].rx_drop_kernel += drops - nic->dq_drops_seen;
 				nic->dq_drops_seen = drops;
 			}
-			pthread_mutex_unlock(&nic->lock);
+			pthread_mutex_unlock(&nic->w[0].lock);
 		}
-		vx_port_stats_print(f, d->name, &d->stats);
+		memset(&ps, 0, sizeof(ps));
+		for (k = 0; k < nic->nw; k++)
+			STATS_ADD(&ps, &d->stats[k]);
+		for (k = 0; k < VX_VQ_MAX; k++)
+			ps.queue_broken += d->vq[k].errors;
+		vx_port_stats_print(f, d->name, &ps);
 		fprintf(f, "%s steer_redirect %llu\n%s steer_drop_no_socket %llu\n"
 			   "%s steer_drop_too_big %llu\n", d->name,
 			(unsigned long long)ss.cnt[VX_CNT_REDIRECT], d->name,

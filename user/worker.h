@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One host NIC and the worker thread that serves it: the NIC's AF_XDP
+ * One host NIC and the worker threads that serve it: the NIC's AF_XDP
  * sockets (one per queue), its broadcast tap, and every VM port attached to
- * it. One thread owns all of them, so ports on the same NIC can be switched
- * locally without locks; the control threads pause it (nic->lock) while
- * they change a port.
+ * it.
+ *
+ * Worker w owns NIC queues q with q % nw == w, sends to the wire on queue w,
+ * and owns queue pair p of every port with p % nw == w: it alone reads that
+ * pair's TX ring, and it writes the pair's RX ring. A frame a worker takes
+ * from its NIC queues (or a guest sends to another port) goes to the RX
+ * pair dev->rx_pick[w]: one of its own when the guest runs one, so with as
+ * many guest pairs as workers no lock is taken anywhere on the data path.
+ * With fewer, the pairs that other workers also deliver into are marked
+ * shared and their writers take the pair's lock once per batch (like
+ * OVS-DPDK's locked vhost TX queues). The control threads pause every
+ * worker of the NIC (each worker's lock) while they change a port.
  */
 #ifndef VX_WORKER_H
 #define VX_WORKER_H
@@ -27,9 +36,34 @@ struct vx_nic_opts {
 	bool dedicated;		/* the one port's memory is queue 0's UMEM (user/dq.h) */
 	bool dq_tx_inplace;	/* and the kernel reads its TX frames there */
 	unsigned int busy_poll_us;	/* event mode: spin this long after a busy pass */
-	int worker_cpu;		/* -1, or the only CPU the worker runs on */
+	unsigned int workers;	/* worker threads; 0 = one per NIC queue, at most one per CPU */
+	int worker_cpu[VX_MAX_WORKERS];	/* worker w runs only there; -1 = not pinned */
 	bool skb_mode;		/* generic XDP */
 	enum vx_xsk_zc zc;
+};
+
+struct vx_nic;
+
+/* Up to this many shared RX rings held locked by one worker at once (worker.c). */
+#define VX_HELD_MAX 8
+
+struct vx_worker {
+	struct vx_nic *nic;
+	unsigned int idx;
+	pthread_mutex_t lock;	/* held by the worker while it runs a pass */
+	pthread_t thread;
+	bool running;
+	int epfd;
+	int wake_fd;		/* eventfd: control changed something, or stop */
+	volatile bool stop;
+	bool pending;		/* work found while locked by a control thread */
+	bool bcast_ready;	/* epoll saw the broadcast socket readable (worker 0) */
+	bool xsk_armed[VX_MAX_QUEUES];	/* in epoll: only while the worker sleeps */
+	uint64_t work;		/* guest chains and NIC frames moved, ever */
+	struct vx_rxq *held[VX_HELD_MAX];	/* shared RX pairs locked by this worker */
+	struct vx_vq *held_vq[VX_HELD_MAX];
+	unsigned int nheld;
+	struct vx_nic_stats stats;
 };
 
 struct vx_nic {
@@ -39,8 +73,7 @@ struct vx_nic {
 	struct vx_nic_opts opts;
 
 	struct vx_steer *steer;
-	struct vx_xsk *xsk[VX_MAX_QUEUES];
-	bool xsk_armed[VX_MAX_QUEUES];	/* in epoll: only while the worker sleeps */
+	struct vx_xsk *xsk[VX_MAX_QUEUES];	/* queue q belongs to worker q % nw */
 	bool xsk_failed[VX_MAX_QUEUES];	/* reported an error (NIC gone): never again in epoll */
 	unsigned int nq;
 	struct vx_bcast *bcast;
@@ -51,26 +84,17 @@ struct vx_nic {
 	bool dq_on;		/* whether xsk[0] is the guest-memory socket now */
 	uint64_t dq_drops_seen;	/* kernel drop count already added to the port */
 
-	pthread_mutex_t lock;
-	pthread_t thread;
-	bool running;
-	int epfd;
-	int wake_fd;		/* eventfd: control changed something, or stop */
-	volatile bool stop;
+	struct vx_worker w[VX_MAX_WORKERS];
+	unsigned int nw;
 	volatile bool link_up;	/* refreshed by the main thread */
-	bool pending;		/* work found while locked by a control thread */
-	bool bcast_ready;	/* epoll saw the broadcast socket readable */
-	uint64_t work;		/* guest chains and NIC frames moved, ever */
-
-	struct vx_nic_stats stats;
 };
 
-/* Opens the NIC: steering program, one AF_XDP socket per queue, broadcast tap. */
+/* Opens the NIC: steering program, one AF_XDP socket per queue, broadcast tap, workers' state. */
 int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts *opts);
-/* Adds a port (before vx_nic_start); sets its ops so handlers pause this worker. */
+/* Adds a port (before vx_nic_start); sets its ops so handlers pause the workers. */
 int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev);
 int vx_nic_start(struct vx_nic *nic);
-/* Stops the worker, detaches XDP, closes the sockets. */
+/* Stops the workers, detaches XDP, closes the sockets. */
 void vx_nic_close(struct vx_nic *nic);
 /* Refreshes link state and MTU; called periodically by the main thread. */
 void vx_nic_refresh(struct vx_nic *nic);

@@ -58,7 +58,10 @@ vx_ns_setup() {
 	vx_bpffs
 	ip netns add "$VX_HNS" || return 1
 	ip netns add "$VX_PNS" || return 1
-	ip -n "$VX_HNS" link add "$VX_NIC" type veth peer name "$VX_PEER" netns "$VX_PNS" || return 1
+	# VX_NIC_QUEUES: queues on each end (default 1, like a one-queue NIC).
+	local nq=${VX_NIC_QUEUES:-1}
+	ip -n "$VX_HNS" link add "$VX_NIC" numtxqueues "$nq" numrxqueues "$nq" type veth \
+		peer name "$VX_PEER" netns "$VX_PNS" numtxqueues "$nq" numrxqueues "$nq" || return 1
 	vx_in_host ip link set lo up
 	vx_in_peer ip link set lo up
 	vx_in_host ethtool -K "$VX_NIC" tx off rxvlan off txvlan off >/dev/null 2>&1

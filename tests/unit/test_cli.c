@@ -91,7 +91,8 @@ static void test_valid(void)
 	       "  ... defaults: name vm0, untagged, server");
 	tap_ok(!cfg.poll && !cfg.skb_mode && !cfg.cleanup && cfg.zc == VX_XSK_ZC_AUTO &&
 		   cfg.stats_interval == 1 && cfg.log_level == VX_LOG_INFO && !cfg.stats_file[0] &&
-		   cfg.busy_poll_us == VX_BUSY_POLL_DEF_US && cfg.worker_cpu == -1,
+		   cfg.busy_poll_us == VX_BUSY_POLL_DEF_US && cfg.worker_cpu[0] == -1 &&
+		   cfg.worker_cpu[VX_MAX_WORKERS - 1] == -1 && cfg.workers == 0 && p->queues == 0,
 	       "  ... option defaults");
 	tap_is(parse("--nic", "eth1", "--port",
 		     "name=web-1,socket=/run/a.sock,mac=02:00:00:00:00:01,vlan=4094,mode=client",
@@ -259,8 +260,31 @@ static void test_options(void)
 		   cfg.ports[0].dedicated && !cfg.ports[0].tx_inplace,
 	       "queue=dedicated: TX copied by default");
 	tap_ok(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "1", NULL) == 0 &&
-		   cfg.worker_cpu == 1,
-	       "--worker-cpu 1");
+		   cfg.worker_cpu[0] == 1 && cfg.worker_cpu[VX_MAX_WORKERS - 1] == 1,
+	       "--worker-cpu 1: every worker there");
+	tap_ok(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "1,0,3", NULL) == 0 &&
+		   cfg.worker_cpu[0] == 1 && cfg.worker_cpu[1] == 0 && cfg.worker_cpu[2] == 3 &&
+		   cfg.worker_cpu[3] == 1,
+	       "--worker-cpu 1,0,3: worker i on the i-th, the list repeats");
+	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "1,", NULL), "--worker-cpu 1,");
+	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "1,,2", NULL),
+		"--worker-cpu 1,,2");
+	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "0,1,2,3,4,5,6,7,8", NULL),
+		"--worker-cpu with 9 CPUs");
+	tap_ok(parse("--nic", "eth0", "--port", P0, "--workers", "4", NULL) == 0 && cfg.workers == 4,
+	       "--workers 4");
+	refused(parse("--nic", "eth0", "--port", P0, "--workers", "0", NULL), "--workers 0");
+	refused(parse("--nic", "eth0", "--port", P0, "--workers", "9", NULL), "--workers 9");
+	tap_ok(parse("--nic", "eth0", "--port", P0 ",queues=4", NULL) == 0 &&
+		   cfg.ports[0].queues == 4,
+	       "queues=4");
+	refused(parse("--nic", "eth0", "--port", P0 ",queues=0", NULL), "queues=0");
+	refused(parse("--nic", "eth0", "--port", P0 ",queues=9", NULL), "queues=9");
+	refused(parse("--nic", "eth0", "--port", P0 ",queue=dedicated,queues=2", NULL),
+		"queue=dedicated with queues=2");
+	refused(parse("--nic", "eth0", "--port", "name=k0,mode=kdev,mac=52:54:00:00:00:02,queues=2",
+		      NULL),
+		"mode=kdev with queues=2");
 	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "-1", NULL), "--worker-cpu -1");
 	refused(parse("--nic", "eth0", "--port", P0, "--worker-cpu", "99999", NULL),
 		"--worker-cpu beyond CPU_SETSIZE");

@@ -42,7 +42,8 @@ static void *gpa(uint64_t a)
 	return guest + FX_OFF_A + (a - FX_GPA_A);
 }
 
-static void conn_open(void)
+/* A device with qp queue pairs (GET_QUEUE_NUM); conn_open() gives the one-pair device. */
+static void conn_open_qp(uint16_t qp)
 {
 	int sv[2];
 
@@ -52,9 +53,15 @@ static void conn_open(void)
 	}
 	memset(&dev, 0, sizeof(dev));
 	snprintf(dev.name, sizeof(dev.name), "t0");
+	dev.max_qp = qp;
 	vx_dev_init(&dev);
 	dev.sock = sv[0];
 	vmm = sv[1];
+}
+
+static void conn_open(void)
+{
+	conn_open_qp(1);
 }
 
 static void conn_close(void)
@@ -386,7 +393,7 @@ static void test_features(void)
 	tap_is(get_u64(VU_GET_FEATURES), (long long)vx_dev_features(), "GET_FEATURES replies");
 	tap_is(get_u64(VU_GET_PROTOCOL_FEATURES), (long long)vx_dev_protocol_features(),
 	       "GET_PROTOCOL_FEATURES replies");
-	tap_is(get_u64(VU_GET_QUEUE_NUM), VX_DEV_MAX_QP, "GET_QUEUE_NUM replies");
+	tap_is(get_u64(VU_GET_QUEUE_NUM), 1, "GET_QUEUE_NUM replies 1 for a one-pair port");
 	tap_is(get_u64(VU_GET_MAX_MEM_SLOTS), VX_MEM_MAX_REGIONS, "GET_MAX_MEM_SLOTS replies");
 	vmm_send(VU_GET_FEATURES, VU_FLAG_VERSION, &v, 8, NULL, 0);
 	tap_ok(dev_step() == -EBADMSG && vmm_reply(&h, &v, 8) == NO_REPLY,
@@ -453,6 +460,39 @@ static void test_features(void)
 	conn_close();
 }
 
+/* VIRTIO_NET_F_MQ: offered with more than one pair; rings exist up to 2 * pairs. */
+static void test_multiqueue(void)
+{
+	conn_open();
+	req_u64(VU_SET_PROTOCOL_FEATURES, BIT(VU_PF_REPLY_ACK) | BIT(VU_PF_MQ), NULL, 0);
+	tap_ok(!(get_u64(VU_GET_FEATURES) & BIT(VIRTIO_NET_F_MQ)), "one pair: MQ not offered");
+	tap_is(req_u64(VU_SET_FEATURES, vx_dev_features() | BIT(VIRTIO_NET_F_MQ), NULL, 0), 1,
+	       "  ... and refused in SET_FEATURES");
+	conn_close();
+
+	conn_open_qp(4);
+	req_u64(VU_SET_PROTOCOL_FEATURES, BIT(VU_PF_REPLY_ACK) | BIT(VU_PF_MQ), NULL, 0);
+	tap_is(get_u64(VU_GET_FEATURES), (long long)(vx_dev_features() | BIT(VIRTIO_NET_F_MQ)),
+	       "four pairs: GET_FEATURES adds MQ");
+	tap_is(get_u64(VU_GET_QUEUE_NUM), 4, "  ... GET_QUEUE_NUM replies 4");
+	tap_is(req_u64(VU_SET_FEATURES, vx_dev_features() | BIT(VIRTIO_NET_F_MQ), NULL, 0), 0,
+	       "  ... SET_FEATURES with MQ: ack");
+	tap_is(req_state(VU_SET_VRING_NUM, 7, 256), 0, "  ... SET_VRING_NUM index 7: ack");
+	tap_is(req_state(VU_SET_VRING_ENABLE, 7, 1), 0, "  ... SET_VRING_ENABLE index 7: ack");
+	tap_ok(dev.vq[7].num == 256 && dev.vq[7].enabled, "  ... transmitq4 configured");
+	tap_is(req_state(VU_SET_VRING_NUM, 8, 256), 1, "  ... SET_VRING_NUM index 8: nack");
+	tap_is(vring_fd(VU_SET_VRING_KICK, 8, true), 1, "  ... SET_VRING_KICK index 8: nack");
+	tap_ok(dev.vq[8].num == 0 && dev.vq[8].kick_fd < 0, "  ... vq 8 untouched");
+	conn_close();
+
+	conn_open_qp(VX_DEV_MAX_QP);
+	req_u64(VU_SET_PROTOCOL_FEATURES, BIT(VU_PF_REPLY_ACK), NULL, 0);
+	tap_is(get_u64(VU_GET_QUEUE_NUM), VX_DEV_MAX_QP, "the most pairs: GET_QUEUE_NUM replies it");
+	tap_is(req_state(VU_SET_VRING_NUM, VX_VQ_MAX - 1, 64), 0, "  ... last ring: ack");
+	tap_is(req_state(VU_SET_VRING_NUM, VX_VQ_MAX, 64), 1, "  ... one past it: nack");
+	conn_close();
+}
+
 static void test_vring_index(void)
 {
 	int before, old_kick, old_call;
@@ -466,7 +506,7 @@ static void test_vring_index(void)
 	old_kick = dev.vq[0].kick_fd;
 	old_call = dev.vq[0].call_fd;
 
-	tap_is(req_state(VU_SET_VRING_NUM, VX_VQ_MAX, 256), 1, "SET_VRING_NUM index 2: nack");
+	tap_is(req_state(VU_SET_VRING_NUM, 2, 256), 1, "SET_VRING_NUM index 2: nack");
 	tap_is(req_state(VU_SET_VRING_NUM, 0x10000, 256), 1,
 	       "SET_VRING_NUM index 0x10000 (0 in 16 bits): nack");
 	tap_is(req_state(VU_SET_VRING_NUM, UINT32_MAX, 256), 1, "index 0xffffffff: nack");
@@ -1062,6 +1102,7 @@ int main(void)
 	test_wire();
 	test_fd_flood();
 	test_features();
+	test_multiqueue();
 	test_vring_index();
 	test_vring_base();
 	test_mem_table();
