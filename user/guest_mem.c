@@ -61,18 +61,47 @@ static int mem_fd_check(int fd, uint64_t end, uint64_t *align)
 	return 0;
 }
 
+/* The region d describes, backed by the file of fd, if it is there already. */
+static struct vx_mem_region *mem_same(struct vx_mem *m, const struct vx_mem_desc *d, int fd)
+{
+	struct stat st;
+	unsigned int i;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	for (i = 0; i < m->n; i++) {
+		struct vx_mem_region *r = &m->r[i];
+
+		if (r->gpa == d->gpa && r->size == d->size && r->uva == d->uva &&
+		    r->mmap_offset == d->mmap_offset && r->file_dev == (uint64_t)st.st_dev &&
+		    r->file_ino == (uint64_t)st.st_ino)
+			return r;
+	}
+	return NULL;
+}
+
 int vx_mem_add(struct vx_mem *m, const struct vx_mem_desc *d, int fd)
 {
 	struct vx_mem_region *r;
 	uint64_t end, align, len;
+	struct stat st;
 	void *p;
 	int err;
 
+	r = mem_same(m, d, fd);
+	if (r) {
+		if (r->refs >= VX_MEM_MAX_REFS)
+			return -ENOSPC;
+		r->refs++;
+		return 0;
+	}
 	err = mem_desc_check(m, d);
 	if (err)
 		return err;
 	end = d->mmap_offset + d->size;
 	err = mem_fd_check(fd, end, &align);
+	if (!err && fstat(fd, &st) < 0)
+		err = -errno;
 	if (err)
 		return err;
 	/* hugetlbfs wants whole huge pages; st_blksize is the page size there. */
@@ -98,6 +127,10 @@ int vx_mem_add(struct vx_mem *m, const struct vx_mem_desc *d, int fd)
 	r->map = p;
 	r->map_len = len;
 	r->hva = (uint8_t *)p + d->mmap_offset;
+	r->mmap_offset = d->mmap_offset;
+	r->file_dev = (uint64_t)st.st_dev;
+	r->file_ino = (uint64_t)st.st_ino;
+	r->refs = 1;
 	return 0;
 }
 
@@ -110,6 +143,10 @@ int vx_mem_remove(struct vx_mem *m, const struct vx_mem_desc *d)
 
 		if (r->gpa != d->gpa || r->size != d->size || r->uva != d->uva)
 			continue;
+		if (r->refs > 1) {
+			r->refs--;
+			return 0;
+		}
 		munmap(r->map, r->map_len);
 		if (r->fd >= 0)
 			close(r->fd);

@@ -26,7 +26,13 @@ struct vx_mem_region {
 	void *map;		/* mmap base and length, for munmap */
 	uint64_t map_len;
 	int fd;			/* a duplicate of the backing file's fd if keep_fds, else -1 */
+	uint64_t mmap_offset;
+	uint64_t file_dev, file_ino;	/* the backing file, to recognise it again */
+	uint32_t refs;		/* times added (see vx_mem_add) */
 };
+
+/* A region added again this often is refused: the count is bounded. */
+#define VX_MEM_MAX_REFS 64
 
 struct vx_mem {
 	bool keep_fds;		/* the dedicated queue (dq.c) maps the files a second time */
@@ -53,9 +59,16 @@ struct vx_seg {
  * Maps one region from fd and appends it to m after checking it against the
  * regions already there. Does not take ownership of fd (with m->keep_fds it
  * keeps a duplicate). On error m is unchanged.
+ *
+ * The same region again (same addresses, offset and file) only counts one
+ * more reference: QEMU before 8.0 sends ADD_MEM_REG and REM_MEM_REG once
+ * per queue pair of a multiqueue device, all on one connection.
  */
 int vx_mem_add(struct vx_mem *m, const struct vx_mem_desc *d, int fd);
-/* Unmaps and removes the region matching d's gpa, size and uva. */
+/*
+ * Unmaps and removes the region matching d's gpa, size and uva; a region
+ * added n times goes at the n-th removal.
+ */
 int vx_mem_remove(struct vx_mem *m, const struct vx_mem_desc *d);
 /* Unmaps everything. */
 void vx_mem_clear(struct vx_mem *m);

@@ -10,6 +10,10 @@
 #   VX_SOCK_MODE=client the daemon connects to QEMU's socket
 #   VX_DEDICATED=1      one guest on a dedicated-queue port with tx=inplace (its
 #                       memory is the AF_XDP UMEM); also checks frames went in place
+#   VX_MQ=1             multiqueue: a 2-queue NIC with two workers, guests with two
+#                       queue pairs and two vCPUs; the transfers run pinned to
+#                       the second CPU on both sides, so queue pair 1 and
+#                       worker 1 carry them; also checks both workers moved frames
 #   VX_E2E_MB=20        size of each TCP transfer
 #   VX_E2E_TIMEOUT=240  overall budget in seconds for the guests' steps
 #   VX_KEEP_TMP=1       keep $VX_TMP (consoles, logs) after the run
@@ -20,6 +24,15 @@ set -u
 
 MB=${VX_E2E_MB:-20}
 BYTES=$((MB * 1048576))
+MQ=${VX_MQ:-0}
+PIN=        # guest side: the command prefix for the transfers
+PEER_PIN=() # peer side
+if [ "$MQ" = 1 ]; then
+	export VX_NIC_QUEUES=2 VX_GUEST_QUEUES=2
+	VX_DAEMON_ARGS="${VX_DAEMON_ARGS:-} --workers 2"
+	PIN="taskset 2"
+	PEER_PIN=(taskset -c 1)
+fi
 XFER_TMO=$((30 + MB)) # seconds for one transfer; TCG moves about 10 MB/s
 DEADLINE=$((SECONDS + ${VX_E2E_TIMEOUT:-240}))
 G1_IP=10.77.0.2
@@ -67,6 +80,7 @@ guest_prelude() {
 PEER=$VX_PEER_IP
 BYTES=$BYTES
 XFER_TMO=$XFER_TMO
+PIN="$PIN"
 EOF
 	cat <<'EOF'
 mark() { echo "VXGUEST-MARK $*"; }
@@ -78,7 +92,7 @@ step_ping_peer() {
 	cat <<'EOF'
 ping -c 3 -W 2 $PEER >/tmp/ping.out 2>&1; rc=$?
 [ $rc -eq 0 ] || cat /tmp/ping.out
-mark ping-peer rc=$rc
+mark ping-peer rc=$rc txq=$(ls -d /sys/class/net/eth0/queues/tx-* | wc -l)
 EOF
 }
 
@@ -87,7 +101,7 @@ step_g2p() {
 head -c \$BYTES /dev/urandom >/tmp/g2p
 set -- \$(sha256sum /tmp/g2p)
 t0=\$(now)
-timeout \$XFER_TMO nc \$PEER $P_G2P </tmp/g2p; rc=\$?
+timeout \$XFER_TMO \$PIN nc \$PEER $P_G2P </tmp/g2p; rc=\$?
 mark g2p-done rc=\$rc sha=\$1 cs=\$((\$(now) - t0))
 rm -f /tmp/g2p
 EOF
@@ -97,7 +111,7 @@ step_p2g() {
 	cat <<EOF
 t0=\$(now)
 mark p2g-listen
-set -- \$(timeout \$XFER_TMO nc -l -p $P_P2G </dev/null | sha256sum)
+set -- \$(timeout \$XFER_TMO \$PIN nc -l -p $P_P2G </dev/null | sha256sum)
 mark p2g-done sha=\$1 cs=\$((\$(now) - t0))
 EOF
 }
@@ -146,6 +160,12 @@ vx_ns_setup || {
 	vx_done
 	exit
 }
+if [ "$MQ" = 1 ]; then
+	# What the peer sends from CPU c leaves on veth queue c: NIC queue c, worker c.
+	for q in 0 1; do
+		vx_in_peer sh -c "echo $((1 << q)) > /sys/class/net/$VX_PEER/queues/tx-$q/xps_cpus"
+	done
+fi
 if ! vx_guest_prepare; then
 	t_ok 1 "guest initramfs built"
 	vx_done
@@ -209,12 +229,16 @@ vx_diag "timing: boot $((SECONDS - tb)) s"
 wait_mark g1 'VXGUEST-MARK ping-peer' 30
 rc=$(vx_guest_field g1 'VXGUEST-MARK ping-peer' rc)
 t_ok "${rc:-1}" "a) guest 1 pings the peer $VX_PEER_IP"
+if [ "$MQ" = 1 ]; then
+	n=$(vx_guest_field g1 'VXGUEST-MARK ping-peer' txq)
+	t_ok $((${n:-0} != 2)) "a) multiqueue: the guest's eth0 has 2 TX queues (${n:-?})"
+fi
 
 # --- b) TCP both ways, d) host address during traffic -----------------------
 tt=$SECONDS
 p2g_pid=
 if wait_mark $P2G_GUEST 'VXGUEST-MARK p2g-listen' 60; then
-	vx_in_peer socat -u "OPEN:$VX_TMP/p2g.tx" \
+	vx_in_peer "${PEER_PIN[@]}" socat -u "OPEN:$VX_TMP/p2g.tx" \
 		"TCP:$P2G_IP:$P_P2G,retry=100,interval=0.2" 2>"$VX_TMP/socat-p2g.log" &
 	p2g_pid=$!
 fi
@@ -307,6 +331,20 @@ else
 		rc=1
 		[ "$rip" -gt $((rx / 2)) ] && [ "$tip" -gt $((tx / 2)) ] && rc=0
 		t_ok $rc "e) dedicated queue: most frames in place (rx $rip of $rx, tx $tip of $tx)"
+	fi
+	if [ "$MQ" = 1 ]; then
+		rc=0
+		for w in 0 1; do
+			r=$(vx_stat worker$w rx_frames)
+			t=$(vx_stat worker$w tx_frames)
+			vx_diag "worker$w: rx_frames $r tx_frames $t"
+			[ "${r:-0}" -gt 0 ] && [ "${t:-0}" -gt 0 ] || rc=1
+		done
+		t_ok $rc "e) multiqueue: both workers took frames from the NIC and sent frames to it"
+		t=$(vx_stat worker1 tx_frames)
+		rc=1
+		[ "${t:-0}" -gt $((BYTES / 1514 / 2)) ] && rc=0
+		t_ok $rc "e) multiqueue: the pinned guest -> peer transfer left through queue pair 1 (worker1 tx_frames $t)"
 	fi
 	[ -s "$VX_TMP/stats" ] && sed 's/^/#   stats: /' "$VX_TMP/stats"
 	vx_backend_stop

@@ -4,6 +4,8 @@
 # back-end. Source tests/lib/ns.sh first. See docs/guest-harness.md.
 #
 #   VX_BACKEND=vhost-xdpd (default) | dpdk   back-end vx_backend_start runs
+#   VX_GUEST_QUEUES=1 (default)              virtio-net queue pairs; with more, the
+#       guest gets mq=on and as many vCPUs, so Linux enables them all
 #   VX_SOCK_MODE=server (default) | client   who creates the vhost-user socket:
 #       server: the back-end listens, QEMU connects (and reconnects, 1 s)
 #       client: QEMU listens (server=on,wait=off), the back-end connects
@@ -54,6 +56,8 @@ _vx_guest_initrd() { # <script> <out>
 vx_guest_start() {
 	local name=$1 sock=$2 mac=$3 ip=$4 script=$5 mode=${6:-$VX_SOCK_MODE}
 	local log=$VX_TMP/$name.log initrd=$VX_TMP/$name.initrd chr
+	local nq=${VX_GUEST_QUEUES:-1} mq=
+	[ "$nq" -gt 1 ] && mq=,mq=on
 
 	_vx_guest_initrd "$script" "$initrd" || return 1
 	case "$mode" in
@@ -62,12 +66,12 @@ vx_guest_start() {
 	*) vx_diag "vx_guest_start: bad mode $mode"; return 1 ;;
 	esac
 	: >"$log"
-	"$VX_QEMU" -accel tcg -m "$VX_GUEST_MEM" -smp 1 -nodefaults -no-reboot \
+	"$VX_QEMU" -accel tcg -m "$VX_GUEST_MEM" -smp "$nq" -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-machine pc,memory-backend=mem \
 		-object "memory-backend-memfd,id=mem,size=${VX_GUEST_MEM}M,share=on" \
-		-chardev "$chr" -netdev vhost-user,id=n0,chardev=c0 \
-		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0" \
+		-chardev "$chr" -netdev "vhost-user,id=n0,chardev=c0,queues=$nq" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0$mq" \
 		-kernel "$VX_GUEST_KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $VX_GUEST_APPEND vx.ip=$ip vx.name=$name" \
 		</dev/null >"$VX_TMP/$name.qemu.log" 2>&1 &

@@ -54,8 +54,34 @@ static void test_add_checks(void)
 		    "gpa range containing an existing region refused");
 	add_refused(&m, fx_desc(0x100000, PAGE, 0x7000000000 + 2 * PAGE, 0), fd, -EEXIST,
 		    "overlapping uva refused");
-	add_refused(&m, fx_desc(0x10000, 4 * PAGE, 0x7000000000, 0), fd, -EEXIST,
-		    "the same region twice refused");
+	add_refused(&m, fx_desc(0x10000, 4 * PAGE, 0x7000000000, PAGE), fd, -EEXIST,
+		    "the same addresses at another file offset refused");
+	{
+		int fd2 = fx_memfd(16 * PAGE, false);
+
+		add_refused(&m, fx_desc(0x10000, 4 * PAGE, 0x7000000000, 0), fd2, -EEXIST,
+			    "the same addresses in another file refused");
+		close(fd2);
+	}
+	tap_is(vx_mem_add(&m, &(struct vx_mem_desc){0x10000, 4 * PAGE, 0x7000000000, 0}, fd), 0,
+	       "the same region again: one more reference (QEMU < 8.0 with multiqueue)");
+	tap_ok(m.n == 1 && m.r[0].refs == 2, "  ... still one region, two references");
+	tap_is(vx_mem_remove(&m, &(struct vx_mem_desc){0x10000, 4 * PAGE, 0x7000000000, 0}), 0,
+	       "  ... the first removal drops a reference");
+	tap_ok(m.n == 1 && m.r[0].refs == 1 && vx_mem_gpa(&m, 0x10000, PAGE),
+	       "  ... and the region stays mapped");
+	{
+		struct vx_mem_desc same = {0x10000, 4 * PAGE, 0x7000000000, 0};
+		int i, ok = 0;
+
+		for (i = 1; i < VX_MEM_MAX_REFS; i++)
+			ok += vx_mem_add(&m, &same, fd) == 0;
+		tap_ok(ok == VX_MEM_MAX_REFS - 1 && vx_mem_add(&m, &same, fd) == -ENOSPC,
+		       "  ... at most %d references, then -ENOSPC", VX_MEM_MAX_REFS);
+		for (i = 1; i < VX_MEM_MAX_REFS; i++)
+			vx_mem_remove(&m, &same);
+		tap_ok(m.n == 1 && m.r[0].refs == 1, "  ... and back to one");
+	}
 	add_refused(&m, fx_desc(0x100000, 8 * PAGE, 0x7100000000, 9 * PAGE), fd, -EINVAL,
 		    "fd smaller than mmap_offset + size refused (SIGBUS otherwise)");
 	add_refused(&m, fx_desc(0x100000, 16 * PAGE + 1, 0x7100000000, 0), fd, -EINVAL,

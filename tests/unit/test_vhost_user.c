@@ -802,7 +802,7 @@ static long long mem_reg(uint32_t r, const struct vu_region *reg, int fd)
 
 static void test_mem_slots(void)
 {
-	int fd_b = fx_memfd(FX_SIZE_B, false), base = fx_count_fds(), before, maps;
+	int fd_b = fx_memfd(FX_SIZE_B, false), base = fx_count_fds(), before, maps, other;
 	struct vu_region bad = region_b;
 
 	conn_open();
@@ -814,7 +814,13 @@ static void test_mem_slots(void)
 	tap_is(dev.mem.n, 2, "  ... 2 regions");
 	start_vq0();
 	tap_ok(ring_works(1), "ring in A runs");
-	tap_is(mem_reg(VU_ADD_MEM_REG, &region_b, fd_b), 1, "ADD_MEM_REG B again: nack");
+	tap_is(mem_reg(VU_ADD_MEM_REG, &region_b, fd_b), 0,
+	       "ADD_MEM_REG B again (QEMU < 8.0 sends one per queue pair): ack");
+	tap_ok(dev.mem.n == 2 && fx_count_maps() == maps + 2, "  ... counted, not mapped twice");
+	other = fx_memfd(FX_SIZE_B, false);
+	tap_is(mem_reg(VU_ADD_MEM_REG, &region_b, other), 1,
+	       "ADD_MEM_REG at B's addresses from another file: nack");
+	close(other);
 	bad.gpa = FX_GPA_A + 0x1000;
 	bad.uva = 0x7c0000000000ull;
 	tap_is(mem_reg(VU_ADD_MEM_REG, &bad, fd_b), 1, "ADD_MEM_REG overlapping A: nack");
@@ -833,14 +839,17 @@ static void test_mem_slots(void)
 	       "  ... still 2 regions, no leak, ring runs");
 	tap_is(mem_reg(VU_REM_MEM_REG, &bad, -1), 1, "REM_MEM_REG of a region not there: nack");
 	tap_is(mem_reg(VU_REM_MEM_REG, &region_b, fd_b), 0, "REM_MEM_REG B (with an fd): ack");
+	tap_ok(dev.mem.n == 2 && fx_count_maps() == maps + 2 && ring_works(3),
+	       "  ... B was added twice: still mapped");
+	tap_is(mem_reg(VU_REM_MEM_REG, &region_b, -1), 0, "REM_MEM_REG B again: ack");
 	tap_ok(dev.mem.n == 1 && fx_count_maps() == maps + 1 && fx_count_fds() == before + 3 &&
-		   ring_works(3),
+		   ring_works(4),
 	       "  ... unmapped, fd not kept, ring in A still runs");
 	tap_is(mem_reg(VU_REM_MEM_REG, &region_a, -1), 0, "REM_MEM_REG A (holding the rings): ack");
-	tap_ok(dev.mem.n == 0 && !dev.vq[0].ready && !ring_works(4) && fx_count_maps() == maps,
+	tap_ok(dev.mem.n == 0 && !dev.vq[0].ready && !ring_works(5) && fx_count_maps() == maps,
 	       "  ... vq 0 stops, nothing mapped");
 	tap_is(mem_reg(VU_ADD_MEM_REG, &region_a, mem_fd), 0, "ADD_MEM_REG A again");
-	tap_ok(dev.vq[0].ready && ring_works(5), "  ... vq 0 remapped and runs");
+	tap_ok(dev.vq[0].ready && ring_works(6), "  ... vq 0 remapped and runs");
 	conn_close();
 	tap_ok(fx_count_fds() == base && fx_count_maps() == maps, "disconnect: no leak");
 	close(fd_b);
