@@ -26,3 +26,12 @@ all: $(VX_XSKGEN)
 $(VX_XSKGEN): $(BUILD)/obj/tools/vx-xskgen.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# vx-wakelat: the cost of waking a sleeping thread on another CPU (benchmark, latency).
+VX_WAKELAT := $(BUILD)/vx-wakelat
+
+all: $(VX_WAKELAT)
+
+$(VX_WAKELAT): $(BUILD)/obj/tools/vx-wakelat.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread

@@ -11,7 +11,10 @@
 #   b  dpdk-testpmd net_vhost + net_af_xdp vhost-user -> AF_XDP, DPDK's design
 #   c  dpdk-testpmd net_vhost + net_tap    vhost-user -> tap, bridged to the NIC
 #   x  a bare AF_XDP socket (vx-xskgen, tests/bench/ceiling.sh): no guest, no
-#      back-end; the most any AF_XDP back-end can reach on this veth
+#      back-end; the most any AF_XDP back-end can reach on this veth. For the
+#      latency case, x is the floor of event mode instead: two wake-ups of a
+#      sleeping thread across CPUs 0 and 1 (vx-wakelat), what an event-mode
+#      back-end pays per round trip on top of a polling one
 #
 # Then, once (the count is repeatable), instructions per packet of each
 # back-end's forwarding loop under valgrind (tests/bench/callgrind.sh).
@@ -99,7 +102,7 @@ BE_CPU=1	# the back-end's core
 for t in "$VX_TESTPMD" taskset; do
 	command -v "$t" >/dev/null || { echo "bench.sh: $t not found (run tools/install-deps.sh)" >&2; exit 1; }
 done
-for t in "$PKT" "$VXD" "$GUEST"; do
+for t in "$PKT" "$VXD" "$GUEST" "$VX_BUILD/vx-wakelat"; do
 	[ -x "$t" ] || { echo "bench.sh: $t not built (run make)" >&2; exit 1; }
 done
 [ -f "$SINK" ] || { echo "bench.sh: $SINK not built (run make)" >&2; exit 1; }
@@ -374,7 +377,7 @@ ceiling_g2w() { # ceiling_g2w SIZE
 # The ceiling: a bare AF_XDP socket on the same veth, same cores. w2g comes
 # from ceiling.sh (testpmd txonly on the peer -> vx-xskgen rx on CPU 1).
 run_ceiling() {
-	local size c=0
+	local size c=0 out
 	VX_TMP=$(mktemp -d /tmp/vx-bench.XXXXXX)
 	vx_ns_setup || { log "namespace setup failed"; return 1; }
 	BMAC=$(vx_in_peer cat /sys/class/net/"$VX_PEER"/address)
@@ -395,6 +398,12 @@ run_ceiling() {
 		grep -E '^x w2g_' "$VX_TMP/ceiling.out" 2>/dev/null | while read -r s k v; do
 			record "$s" "$k" "$v"
 		done
+	fi
+	if want_case lat; then
+		out=$("$VX_BUILD/vx-wakelat" --count "$PING_N" --rate 1000 --cpus "0,$BE_CPU")
+		log "wake-up floor: $out"
+		record x wake_p50 "$(awk '{ for (i = 1; i < NF; i++) if ($i == "p50_us") print $(i + 1) }' <<<"$out")"
+		record x wake_p99 "$(awk '{ for (i = 1; i < NF; i++) if ($i == "p99_us") print $(i + 1) }' <<<"$out")"
 	fi
 	vx_testpmd_stop_all
 	vx_ns_teardown
@@ -471,8 +480,10 @@ report() {
 		done
 	fi
 	if want_case lat; then
-		cases+=(lat_p50 lat_p99 cpu_rate cpu_idle)
+		cases+=(lat_p50 lat_p99 wake_p50 wake_p99 cpu_rate cpu_idle)
 		labels+=("round trip p50 (us, lower is better)" "round trip p99 (us, lower is better)"
+			"two cross-CPU wake-ups p50 (us; x: vx-wakelat, event mode's extra cost)"
+			"two cross-CPU wake-ups p99 (us; x: vx-wakelat)"
 			"CPU at $CPU_RATE pps echoed (cores, lower is better)" "CPU idle, guest attached (cores)")
 	fi
 	hdr="| case |"
@@ -525,6 +536,8 @@ header() {
 	echo "- bare AF_XDP (limit): vx-xskgen on vxa pinned to CPU $BE_CPU, no guest: g2w into the same sink, w2g from testpmd"
 	echo "  txonly on the peer (tests/bench/ceiling.sh; CPU 0 then runs only the sender, whose core also pays the kernel's"
 	echo "  copy into the UMEM, see docs/machine-notes.md)"
+	echo "- two cross-CPU wake-ups (x in the latency rows): vx-wakelat, eventfd + epoll_wait ping-pong between CPU 0"
+	echo "  and CPU $BE_CPU at 1000 round trips/s; an event-mode back-end pays this per round trip, a polling one does not"
 	echo "- instructions/packet: tests/bench/callgrind.sh, the back-end's forwarding thread under valgrind, user space only"
 	[ "$SMOKE" = 1 ] && echo "- SMOKE RUN: one short run, a functional check, not a measurement"
 	echo
@@ -558,6 +571,7 @@ cp "$RAW" "${OUT%.md}.raw"
 applies() { # applies SYS CASE
 	case $2 in
 	pvp_* | lat_* | cpu_*) [ "$1" != x ] ;;
+	wake_*) [ "$1" = x ] ;;
 	instr_*) [[ "$1" == [adb] ]] && [ "$CALLGRIND" = 1 ] ;;
 	*) true ;;
 	esac
@@ -566,7 +580,7 @@ holes=0
 for s in $(grep -o . <<<"$SYSTEMS"); do
 	for k in $(awk '{ print $2 }' "${OUT%.md}.raw" | sort -u) \
 		$(for z in "${SIZES[@]}"; do for c in g2w w2g pvp; do want_case $c && echo "${c}_$z"; done; done) \
-		$(want_case lat && echo lat_p50 lat_p99 cpu_rate cpu_idle); do
+		$(want_case lat && echo lat_p50 lat_p99 wake_p50 wake_p99 cpu_rate cpu_idle); do
 		applies "$s" "$k" || continue
 		[ "$(median "$s" "$k")" != - ] && continue
 		log "no figure for ${SYS_NAME[$s]}, $k"
