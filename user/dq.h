@@ -57,6 +57,20 @@
 #define VX_DQ_NFRAMES 4096
 /* Guest RX buffers posted to the fill ring per pass (vhost-net's batch). */
 #define VX_DQ_POST_BATCH 64
+/*
+ * Spares: when fewer than VX_DQ_SPARE_LOW buffers are left with the kernel
+ * (the guest is not posting fast enough), up to VX_DQ_SPARE frames of the
+ * socket's own pool go to the fill ring too. A frame that lands in one is
+ * copied into the guest like a shared-queue frame, through the pair's
+ * backlog, instead of being dropped by the kernel. Until every spare is
+ * back and the backlog is empty, new guest buffers are not lent: the copies
+ * need them, and the fill ring, which the kernel takes in order, then holds
+ * no guest buffer behind a spare, so frames reach the guest in the order
+ * they came (a guest buffer lent behind a spare would be filled while the
+ * spare's frame waits for a buffer the guest cannot post: a deadlock).
+ */
+#define VX_DQ_SPARE	 256
+#define VX_DQ_SPARE_LOW	 64
 /* Regions are placed at this alignment in the UMEM (huge pages stay aligned). */
 #define VX_DQ_ALIGN (2ull << 20)
 
@@ -88,6 +102,9 @@ struct vx_dq {
 	uint32_t max_len;	/* longest frame a posted RX buffer holds (after the header) */
 	bool zc_tx;		/* guest TX payload read in place */
 	bool failed;		/* the last start failed; not retried until the table changes */
+	uint32_t spare_lent;	/* pool frames in the fill ring or the kernel */
+	bool rx_posted;		/* the guest has posted RX buffers since the start: spares
+				 * are for a guest that falls behind, not one still setting up */
 	struct vx_dq_fifo rx, tx;
 };
 

@@ -523,9 +523,14 @@ static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_de
 	struct vx_dev *dev;
 
 	w->stats.rx_frames++;
-	if (nic->dq_on && d->base >= vx_xsk_pool_end(x)) {
-		rx_in_place(w, nic->ports[0], d);
-		return;
+	if (nic->dq_on) {
+		if (d->base >= vx_xsk_pool_end(x)) {
+			rx_in_place(w, nic->ports[0], d);
+			return;
+		}
+		/* One of the spares (dq.h): the ordinary path copies it. */
+		if (nic->dq->spare_lent)
+			nic->dq->spare_lent--;
 	}
 	pkt = vx_xsk_data(x, d->addr);
 	if (len >= ETH_HLEN + VLAN_HLEN && pkt[12] == 0x81 && pkt[13] == 0x00) {
@@ -600,19 +605,23 @@ bool vx_net_rx_bcast(struct vx_worker *w)
 void vx_net_dq_post(struct vx_worker *w, struct vx_dev *dev)
 {
 	struct vx_nic *nic = w->nic;
+	struct vx_dq *dq = nic->dq;
 	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
 	uint64_t addrs[VX_DQ_POST_BATCH];
 	struct vx_dq_ent e;
 	uint32_t n = 0, room;
 	struct vx_chain c;
+	bool copying;
 
 	if (!nic->dq_on || !vx_vq_active(vq))
 		return;
-	room = vx_xsk_fill_room(nic->xsk[0]);
+	/* While spares are out or frames wait in the backlog, new buffers are for those (dq.h). */
+	copying = dq->spare_lent || dev->rxq[0].bl_len;
+	room = copying ? 0 : vx_xsk_fill_room(nic->xsk[0]);
 	while (n < room && n < VX_DQ_POST_BATCH && vx_vq_pop(vq, &c) > 0) {
 		e.head = c.head;
-		if (vx_dq_rx_fill_addr(nic->dq, &c, dev->hdr_len, &e.addr, &e.gpa) ||
-		    !vx_dq_fifo_push(&nic->dq->rx, &e)) {
+		if (vx_dq_rx_fill_addr(dq, &c, dev->hdr_len, &e.addr, &e.gpa) ||
+		    !vx_dq_fifo_push(&dq->rx, &e)) {
 			PST(w, dev)->rx_buf_refused++;
 			vx_vq_push(vq, c.head, 0);
 			continue;
@@ -623,6 +632,10 @@ void vx_net_dq_post(struct vx_worker *w, struct vx_dev *dev)
 	if (n)
 		vx_xsk_fill(nic->xsk[0], addrs, n);
 	w->work += n;
+	/* The kernel is about to run out of guest buffers: lend it spares, behind them. */
+	dq->rx_posted |= n > 0;
+	if (dq->rx_posted && !copying && dq->rx.n < VX_DQ_SPARE_LOW)
+		dq->spare_lent = vx_xsk_fill_spare(nic->xsk[0], VX_DQ_SPARE);
 }
 
 void vx_net_dq_tx_done(struct vx_nic *nic, struct vx_dev *dev)

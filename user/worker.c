@@ -525,6 +525,8 @@ static int dq_start(struct vx_nic *nic, struct vx_dev *dev)
 	}
 	nic->dq_on = true;
 	nic->dq_drops_seen = 0;
+	dq->spare_lent = 0;
+	dq->rx_posted = false;
 	pr_info("%s: dedicated queue: %s q0 writes into guest memory, guest TX %s\n", dev->name,
 		nic->ifname, dq->zc_tx ? "read in place" :
 			     nic->opts.dq_tx_inplace ? "copied (no multi-buffer TX here)" : "copied");

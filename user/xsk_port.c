@@ -257,24 +257,35 @@ copy:
 	return err;
 }
 
-/* Lends free frames to the kernel for RX, in batches, never more than the RX ring holds. */
-static void vx_xsk_refill(struct vx_xsk *x)
+/* Lends up to want frames of the pool for RX, never more than the RX ring holds. */
+static uint32_t vx_xsk_lend_pool(struct vx_xsk *x, uint32_t want)
 {
-	uint32_t want = x->ring_size - x->lent_rx, idx, i;
+	uint32_t idx, i;
 
-	if (x->foreign)
-		return;
+	if (want > x->ring_size - x->lent_rx)
+		want = x->ring_size - x->lent_rx;
 	if (want > x->pool_n)
 		want = x->pool_n;
-	if (!want || (want < VX_XSK_FILL_BATCH && x->lent_rx >= VX_XSK_FILL_BATCH))
-		return;
 	/* Cannot fail: the fill ring holds at most lent_rx entries. */
-	if (xsk_ring_prod__reserve(&x->fill, want, &idx) != want)
-		return;
+	if (!want || xsk_ring_prod__reserve(&x->fill, want, &idx) != want)
+		return 0;
 	for (i = 0; i < want; i++)
 		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = x->pool[--x->pool_n];
 	xsk_ring_prod__submit(&x->fill, want);
 	x->lent_rx += want;
+	return want;
+}
+
+/* Lends free frames to the kernel for RX, in batches. */
+static void vx_xsk_refill(struct vx_xsk *x)
+{
+	uint32_t want = x->ring_size - x->lent_rx;
+
+	if (x->foreign)
+		return;
+	if (want < VX_XSK_FILL_BATCH && x->lent_rx >= VX_XSK_FILL_BATCH)
+		return;
+	vx_xsk_lend_pool(x, want);
 }
 
 static void vx_xsk_wake_rx(struct vx_xsk *x)
@@ -512,6 +523,15 @@ uint32_t vx_xsk_fill(struct vx_xsk *x, const uint64_t *addrs, uint32_t n)
 	return n;
 }
 
+uint32_t vx_xsk_fill_spare(struct vx_xsk *x, uint32_t max)
+{
+	uint32_t n = vx_xsk_lend_pool(x, max);
+
+	if (n)
+		vx_xsk_wake_rx(x);
+	return n;
+}
+
 bool vx_xsk_tx2(struct vx_xsk *x, uint64_t a1, uint32_t l1, uint64_t a2, uint32_t l2)
 {
 	struct xdp_desc *d;
@@ -554,7 +574,14 @@ uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x)
 
 	if (getsockopt(xsk_socket__fd(x->sock), SOL_XDP, XDP_STATISTICS, &st, &len))
 		return 0;
-	return st.rx_dropped + st.rx_ring_full + st.rx_fill_ring_empty_descs;
+	/*
+	 * In copy mode an empty fill ring counts twice, in rx_dropped and in
+	 * rx_fill_ring_empty_descs (net/xdp/xsk.c __xsk_rcv, xp_alloc); with
+	 * zero-copy only the latter counts it. RX ring full is counted apart.
+	 */
+	return (st.rx_dropped > st.rx_fill_ring_empty_descs ? st.rx_dropped :
+							      st.rx_fill_ring_empty_descs) +
+	       st.rx_ring_full;
 }
 
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x)

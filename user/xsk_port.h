@@ -78,6 +78,12 @@ unsigned vx_xsk_complete(struct vx_xsk *x);
 
 /* Dedicated queue: lends foreign buffers for RX; returns how many were taken. */
 uint32_t vx_xsk_fill(struct vx_xsk *x, const uint64_t *addrs, uint32_t n);
+/*
+ * Dedicated queue: lends up to max frames of the socket's own pool for RX
+ * too (spares for when the guest posts no buffers); returns how many. They
+ * come back from vx_xsk_rx with a base below vx_xsk_pool_end().
+ */
+uint32_t vx_xsk_fill_spare(struct vx_xsk *x, uint32_t max);
 /* Room left in the fill ring for vx_xsk_fill. */
 uint32_t vx_xsk_fill_room(const struct vx_xsk *x);
 /* Queues one packet in two descriptors (XDP_USE_SG); false if the TX ring is full. */
