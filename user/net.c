@@ -132,10 +132,8 @@ static enum rx_result rx_to_guest(struct vx_dev *dev, struct vx_vq *vq, const ui
 }
 
 /* Counts a final outcome; RX_NO_BUFFER is not final. */
-static void rx_account(struct vx_worker *w, struct vx_dev *dev, enum rx_result r, uint32_t len)
+static void rx_account(struct vx_port_stats *st, enum rx_result r, uint32_t len)
 {
-	struct vx_port_stats *st = PST(w, dev);
-
 	switch (r) {
 	case RX_DELIVERED:
 		st->rx_packets++;
@@ -182,28 +180,6 @@ static void held_take(struct vx_worker *w, struct vx_rxq *rq, struct vx_vq *vq)
 	w->held_vq[w->nheld++] = vq;
 }
 
-/*
- * The RX pair for dev's frames from NIC queue q, locked if other workers
- * write it too; -1 if the guest runs no RX queue.
- */
-static int rxq_get(struct vx_worker *w, struct vx_dev *dev, unsigned int q, struct vx_rxq **rq,
-		   struct vx_vq **vq)
-{
-	int p = dev->rx_pick[q];
-
-	if (p < 0)
-		return -1;
-	*rq = &dev->rxq[p];
-	*vq = &dev->vq[VX_RXQ(p)];
-	if ((*rq)->shared)
-		held_take(w, *rq, *vq);
-	return p;
-}
-
-static bool owns_pair(const struct vx_worker *w, int p)
-{
-	return (unsigned int)p % w->nic->nw == w->idx;
-}
 
 static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
 			 uint32_t len)
@@ -222,57 +198,63 @@ static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint1
 }
 
 /*
- * A frame the caller owns (from socket q's UMEM): into the guest now, or
- * into the pair's backlog, which then owns it. Frames queue behind the
- * backlog so that their order is kept. Only the pair's owner keeps a
- * backlog: its frames come from its own sockets, which only it may free to.
+ * First try for a frame of dev's from NIC queue q (the worker's own queue
+ * for local switching and broadcast): its route's RX pair, locked if other
+ * workers write it too. RX_NO_BUFFER with *keep set: the frame may wait in
+ * the pair's backlog (only the pair's owner keeps one: the frames there come
+ * from its own sockets, which only it may free to, and frames queue behind
+ * it so that their order is kept).
  */
+static inline __attribute__((always_inline)) enum rx_result
+rx_route(struct vx_worker *w, const struct vx_rx_route *rt, struct vx_dev *dev, const uint8_t *pkt,
+	 uint32_t len, bool *keep)
+{
+	enum rx_result r = RX_NO_BUFFER;
+
+	*keep = false;
+	if (!rt->vq)
+		return RX_NOT_READY;
+	if (rt->shared)
+		held_take(w, rt->rq, rt->vq);
+	if (!rt->own || !rt->rq->bl_len)
+		r = rx_to_guest(dev, rt->vq, pkt, len);
+	*keep = r == RX_NO_BUFFER && rt->own && vx_vq_active(rt->vq);
+	return r;
+}
+
+/* A frame the caller owns (from socket q's UMEM): into the guest, the backlog, or freed. */
 static void port_rx_frame(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
 			  uint16_t off, uint32_t len)
 {
+	const struct vx_rx_route *rt = &dev->route[q];
 	struct vx_xsk *x = w->nic->xsk[q];
-	enum rx_result r = RX_NOT_READY;
-	struct vx_rxq *rq;
-	struct vx_vq *vq;
-	int p = rxq_get(w, dev, q, &rq, &vq);
-	bool own = p >= 0 && owns_pair(w, p);
+	enum rx_result r;
+	bool keep;
 
-	if (p >= 0) {
-		r = RX_NO_BUFFER;
-		if (!own || !rq->bl_len)
-			r = rx_to_guest(dev, vq, (uint8_t *)vx_xsk_data(x, addr) + off, len);
-		if (r == RX_NO_BUFFER && own && vx_vq_active(vq) &&
-		    backlog_push(rq, q, addr, off, len))
-			return;
-	}
-	rx_account(w, dev, r, len);
+	r = rx_route(w, rt, dev, (uint8_t *)vx_xsk_data(x, addr) + off, len, &keep);
+	if (keep && backlog_push(rt->rq, q, addr, off, len))
+		return;
+	rx_account(rt->st, r, len);
 	vx_xsk_frame_free(x, addr);
 }
 
 /* A frame the caller keeps (broadcast, local switching): copied if it must wait. */
 static void port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
 {
+	const struct vx_rx_route *rt = &dev->route[w->idx];
 	struct vx_xsk *x = w->nic->xsk[w->idx];
-	enum rx_result r = RX_NOT_READY;
-	struct vx_rxq *rq;
-	struct vx_vq *vq;
-	int p = rxq_get(w, dev, w->idx, &rq, &vq);
-	bool own = p >= 0 && owns_pair(w, p);
+	enum rx_result r;
 	uint64_t addr;
+	bool keep;
 
-	if (p >= 0) {
-		r = RX_NO_BUFFER;
-		if (!own || !rq->bl_len)
-			r = rx_to_guest(dev, vq, pkt, len);
-		if (r == RX_NO_BUFFER && own && x && vx_vq_active(vq) &&
-		    len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
-			memcpy(vx_xsk_data(x, addr), pkt, len);
-			if (backlog_push(rq, w->idx, addr, 0, len))
-				return;
-			vx_xsk_frame_free(x, addr);
-		}
+	r = rx_route(w, rt, dev, pkt, len, &keep);
+	if (keep && x && len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
+		memcpy(vx_xsk_data(x, addr), pkt, len);
+		if (backlog_push(rt->rq, w->idx, addr, 0, len))
+			return;
+		vx_xsk_frame_free(x, addr);
 	}
-	rx_account(w, dev, r, len);
+	rx_account(rt->st, r, len);
 }
 
 void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int p)
@@ -290,7 +272,7 @@ void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int 
 		r = rx_to_guest(dev, vq, (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
 		if (r == RX_NO_BUFFER)
 			break;
-		rx_account(w, dev, r, e->len);
+		rx_account(PST(w, dev), r, e->len);
 		vx_xsk_frame_free(x, e->addr);
 		rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
 		rq->bl_len--;
@@ -332,16 +314,25 @@ static void flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t 
 	}
 }
 
+/* What one vx_net_tx call works with, looked up once per call rather than per packet. */
+struct tx_ctx {
+	struct vx_worker *w;
+	struct vx_nic *nic;
+	struct vx_xsk *x;	/* the worker's own socket: frames come from its pool */
+	struct vx_dev *dev;
+	struct vx_port_stats *st;	/* the port's counters of this worker */
+};
+
 /* Sends pkt (inside the frame at addr) to the wire, tagging it for a VLAN port. */
-static void tx_wire(struct vx_worker *w, struct vx_dev *dev, uint64_t addr, uint8_t *pkt,
-		    uint32_t len)
+static void tx_wire(const struct tx_ctx *t, uint64_t addr, uint8_t *pkt, uint32_t len)
 {
-	struct vx_xsk *x = w->nic->xsk[w->idx];
+	struct vx_xsk *x = t->x;
+	struct vx_dev *dev = t->dev;
 	uint8_t *frame = vx_xsk_data(x, addr);
 	uint32_t off = VX_TX_PAD;
 
-	if (!w->nic->link_up) {
-		PST(w, dev)->tx_drop_link_down++;
+	if (!t->nic->link_up) {
+		t->st->tx_drop_link_down++;
 		vx_xsk_frame_free(x, addr);
 		return;
 	}
@@ -357,21 +348,21 @@ static void tx_wire(struct vx_worker *w, struct vx_dev *dev, uint64_t addr, uint
 		vx_xsk_tx_flush(x);
 		vx_xsk_complete(x);
 		if (!vx_xsk_tx(x, addr + off, len)) {
-			w->stats.tx_drop_no_frame++;
+			t->w->stats.tx_drop_no_frame++;
 			vx_xsk_frame_free(x, addr);
 			return;
 		}
 	}
-	w->stats.tx_frames++;
+	t->w->stats.tx_frames++;
 }
 
 /* One guest TX chain; the chain is read exactly once, into the frame. */
-static void tx_one(struct vx_worker *w, struct vx_dev *dev, const struct vx_chain *c,
-		   uint64_t addr)
+static void tx_one(const struct tx_ctx *t, const struct vx_chain *c, uint64_t addr)
 {
-	struct vx_nic *nic = w->nic;
-	struct vx_port_stats *st = PST(w, dev);
-	struct vx_xsk *x = nic->xsk[w->idx];
+	struct vx_nic *nic = t->nic;
+	struct vx_dev *dev = t->dev;
+	struct vx_port_stats *st = t->st;
+	struct vx_xsk *x = t->x;
 	uint8_t *pkt = (uint8_t *)vx_xsk_data(x, addr) + VX_TX_PAD;
 	uint32_t room = vx_xsk_frame_size(x) - VX_TX_PAD;
 	uint32_t len, max = nic->mtu + ETH_HLEN;
@@ -395,13 +386,13 @@ static void tx_one(struct vx_worker *w, struct vx_dev *dev, const struct vx_chai
 	st->tx_packets++;
 	st->tx_bytes += len;
 	if (mac_is_multicast(pkt)) {
-		flood_local(w, dev, pkt, len);
+		flood_local(t->w, dev, pkt, len);
 	} else if ((to = port_by_mac(nic, pkt, dev->vlan))) {
 		st->local_switched++;
-		port_rx_copy(w, to, pkt, len);
+		port_rx_copy(t->w, to, pkt, len);
 		goto drop;
 	}
-	tx_wire(w, dev, addr, pkt, len);
+	tx_wire(t, addr, pkt, len);
 	return;
 drop:
 	vx_xsk_frame_free(x, addr);
@@ -448,6 +439,7 @@ bool vx_net_tx(struct vx_worker *w, struct vx_dev *dev, unsigned int pair)
 {
 	struct vx_vq *vq = &dev->vq[VX_TXQ(pair)];
 	struct vx_xsk *x = w->nic->xsk[w->idx];
+	const struct tx_ctx t = { .w = w, .nic = w->nic, .x = x, .dev = dev, .st = PST(w, dev) };
 	uint32_t pkts = 0, bytes = 0;
 	struct vx_chain c;
 	uint64_t addr;
@@ -471,7 +463,7 @@ bool vx_net_tx(struct vx_worker *w, struct vx_dev *dev, unsigned int pair)
 			bytes += c.out_len;
 			continue;
 		}
-		tx_one(w, dev, &c, addr);
+		tx_one(&t, &c, addr);
 		vx_vq_push(vq, c.head, 0);
 		pkts++;
 		bytes += c.out_len;

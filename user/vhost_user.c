@@ -55,8 +55,6 @@ void vx_dev_init(struct vx_dev *dev)
 		dev->max_qp = VX_DEV_MAX_QP;
 	for (i = 0; i < VX_DEV_MAX_QP; i++)
 		pthread_mutex_init(&dev->rxq[i].lock, NULL);
-	for (i = 0; i < VX_MAX_QUEUES; i++)
-		dev->rx_pick[i] = -1;
 	for (i = 0; i < VX_VQ_MAX; i++) {
 		snprintf(name, sizeof(name), "%s vq%u", dev->name, i);
 		vx_vq_init(&dev->vq[i], name);

@@ -64,6 +64,18 @@ struct vx_rxq {
 	uint32_t bl_head, bl_len;
 };
 
+/*
+ * Where a port's frames from NIC queue q go (rx_plan in user/worker.c): set
+ * while the workers are paused, read by queue q's worker per frame.
+ */
+struct vx_rx_route {
+	struct vx_vq *vq;	/* the pair's RX ring; NULL: the guest runs none */
+	struct vx_rxq *rq;
+	struct vx_port_stats *st;	/* the port's counters of queue q's worker */
+	bool own;		/* queue q's worker owns the pair: it may keep a backlog */
+	bool shared;		/* other workers write the pair too: hold its lock */
+};
+
 struct vx_dev;
 
 struct vx_dev_ops {
@@ -105,7 +117,8 @@ struct vx_dev {
 
 	/* Data-path state, owned by the workers. */
 	struct vx_rxq rxq[VX_DEV_MAX_QP];
-	int8_t rx_pick[VX_MAX_QUEUES];	/* RX pair for frames from NIC queue q; -1 = none runs */
+	struct vx_rx_route route[VX_MAX_QUEUES];	/* by NIC queue (worker w uses route[w] too) */
+	uint16_t qp_used;	/* pairs the workers look at: 1 + the last one in use */
 	int kick_reg[VX_VQ_MAX];	/* kick fd registered with a worker's epoll */
 	struct vx_port_stats stats[VX_MAX_WORKERS];	/* [w]: written by worker w only */
 };

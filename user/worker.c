@@ -44,9 +44,9 @@ static struct vx_worker *owner_of(struct vx_nic *nic, unsigned int q)
 	return &nic->w[q % nic->nw];
 }
 
-/* Pairs of a port this worker serves: p = w->idx, w->idx + nw, ... */
+/* Pairs of a port this worker serves: p = w->idx, w->idx + nw, ... (those in use). */
 #define for_each_pair(w, dev, p) \
-	for ((p) = (w)->idx; (p) < (dev)->max_qp; (p) += (w)->nic->nw)
+	for ((p) = (w)->idx; (p) < (dev)->qp_used; (p) += (w)->nic->nw)
 
 static void dq_check(struct vx_nic *nic);
 
@@ -92,29 +92,39 @@ static void rx_plan(struct vx_nic *nic, struct vx_dev *dev)
 {
 	unsigned int run[VX_DEV_MAX_QP], own[VX_DEV_MAX_QP], n = 0, q, p, nown;
 
+	dev->qp_used = 1;
 	for (p = 0; p < dev->max_qp; p++) {
-		const struct vx_vq *vq = &dev->vq[VX_RXQ(p)];
+		const struct vx_vq *vq = &dev->vq[VX_RXQ(p)], *tx = &dev->vq[VX_TXQ(p)];
 
 		dev->rxq[p].shared = false;
 		if (vq->ready && vq->started && vq->enabled)
 			run[n++] = p;
+		/* Frames may still wait in a pair that stopped: its owner frees them. */
+		if (vq->started || tx->started || dev->rxq[p].bl_len)
+			dev->qp_used = (uint16_t)(p + 1);
 	}
 	for (q = 0; q < VX_MAX_QUEUES; q++) {
+		struct vx_rx_route *rt = &dev->route[q];
 		unsigned int w = q % nic->nw, i;
 
-		dev->rx_pick[q] = -1;
+		memset(rt, 0, sizeof(*rt));
 		if (q >= nic->nq || !n)
 			continue;
 		for (i = 0, nown = 0; i < n; i++)
 			if (run[i] % nic->nw == w)
 				own[nown++] = run[i];
-		if (nown) {
-			dev->rx_pick[q] = (int8_t)own[(q / nic->nw) % nown];
-		} else {
-			dev->rx_pick[q] = (int8_t)run[w % n];
-			dev->rxq[run[w % n]].shared = true;
-		}
+		p = nown ? own[(q / nic->nw) % nown] : run[w % n];
+		rt->vq = &dev->vq[VX_RXQ(p)];
+		rt->rq = &dev->rxq[p];
+		rt->st = &dev->stats[w];
+		rt->own = nown > 0;
+		if (!rt->own)
+			dev->rxq[p].shared = true;
 	}
+	/* Known only once every queue has picked. */
+	for (q = 0; q < nic->nq && q < VX_MAX_QUEUES; q++)
+		if (dev->route[q].rq)
+			dev->route[q].shared = dev->route[q].rq->shared;
 }
 
 static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)

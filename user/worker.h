@@ -8,7 +8,7 @@
  * and owns queue pair p of every port with p % nw == w: it alone reads that
  * pair's TX ring, and it writes the pair's RX ring. A frame a worker takes
  * from its NIC queues (or a guest sends to another port) goes to the RX
- * pair dev->rx_pick[w]: one of its own when the guest runs one, so with as
+ * pair dev->route[q]: one of its own when the guest runs one, so with as
  * many guest pairs as workers no lock is taken anywhere on the data path.
  * With fewer, the pairs that other workers also deliver into are marked
  * shared and their writers take the pair's lock once per batch (like
