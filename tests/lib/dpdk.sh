@@ -119,6 +119,16 @@ vx_testpmd_stat() {
 		sed -n "s/.*$3: *\([0-9]*\).*/\1/p" | tail -n 1
 }
 
+# vx_testpmd_link_up NAME: waits up to 10 s for port 0 to report its link up.
+vx_testpmd_link_up() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		vx_testpmd_query "$1" "show port info 0" | grep -q 'Link status: up' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 vx_testpmd_stop() {
 	local name=$1 pid=${_vx_tp_pid[$1]:-} fd=${_vx_tp_fd[$1]:-} i
 	[ -n "$pid" ] || return 0

@@ -46,15 +46,6 @@ guest_launch() { # guest_launch QUEUES
 		vx_testpmd_ready g 30
 }
 
-link_up() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		vx_testpmd_query g "show port info 0" | grep -q 'Link status: up' && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # Every frame the peer sends from CPU c leaves on veth queue c.
 xps_pin() {
 	local q mask
@@ -128,7 +119,7 @@ vx_diag "$(grep -m1 workers "$VX_TMP/daemon.log")"
 # --- two queue pairs: each worker serves its own NIC queue and guest pair ---
 guest_launch 2
 vx_ok $? "testpmd with 2 queue pairs (virtio-user queues=2,cq=1) connected"
-link_up
+vx_testpmd_link_up g
 vx_ok $? "  ... guest link is up"
 echo_both "$N" 5000
 vx_ok $? "2 pairs: $N frames from each of two NIC queues came back intact"
@@ -166,7 +157,7 @@ vx_testpmd_stop g
 # --- one queue pair on two workers: pair 0 is shared ---
 guest_launch 1
 vx_ok $? "testpmd with 1 queue pair connected to the same port"
-link_up
+vx_testpmd_link_up g
 vx_ok $? "  ... guest link is up"
 echo_both "$N" 5000
 vx_ok $? "1 pair: $N frames from each of two NIC queues came back intact"
@@ -185,7 +176,7 @@ vx_ok $((${bad:-1} != 0)) "1 pair, flood from both queues: no frame corrupted or
 vx_ok $(((${ok:-0} + drops) < 40000 * 9 / 10)) "  ... frames back or counted as dropped for want of buffers: ${ok:-0} + $drops of 40000"
 vx_ok "$(stat_delta vm0 queue_broken)" "  ... no queue broken"
 vx_testpmd_cmd g start
-link_up && echo_both 200 2000
+vx_testpmd_link_up g && echo_both 200 2000
 vx_ok $? "  ... and the port still echoes afterwards"
 vx_testpmd_stop g
 

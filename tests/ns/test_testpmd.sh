@@ -101,15 +101,6 @@ check_tp_stat() { # check_tp_stat <field> <expected>
 	vx_ok $(("${got:-0}" != $2)) "testpmd port 0 $1 == $2"
 }
 
-link_up() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		vx_testpmd_query g "show port info 0" | grep -q 'Link status: up' && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # Sends n frames from the peer to the guest; the guest swaps the MACs and
 # sends them back; all n must come back intact.
 echo_round() { # echo_round <n> <description>
@@ -177,7 +168,7 @@ vx_ok $? "server mode: back-end up, socket $SOCK exists"
 guest_launch ""
 vx_testpmd_ready g 30
 vx_ok $? "server mode: testpmd (virtio-user) connected"
-link_up
+vx_testpmd_link_up g
 vx_ok $? "server mode: guest link is up"
 echo_round "$N" "server mode"
 txonly_round
@@ -193,14 +184,14 @@ vx_ok $? "client mode: testpmd created $SOCK"
 backend_start client
 vx_testpmd_ready g 30
 vx_ok $? "client mode: the back-end connected to testpmd"
-link_up
+vx_testpmd_link_up g
 vx_ok $? "client mode: guest link is up"
 echo_round "$((N / 2))" "client mode"
 
 backend_stop
 backend_start client
 sleep 2
-link_up
+vx_testpmd_link_up g
 vx_ok $? "client mode: guest link is up again after a back-end restart"
 echo_round "$((N / 2))" "client mode, after reconnect"
 vx_testpmd_stop g
