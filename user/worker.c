@@ -108,6 +108,7 @@ static void rx_plan(struct vx_nic *nic, struct vx_dev *dev)
 		unsigned int w = q % nic->nw, i;
 
 		memset(rt, 0, sizeof(*rt));
+		rt->st = &dev->stats[w];	/* counted even when no pair runs */
 		if (q >= nic->nq || !n)
 			continue;
 		for (i = 0, nown = 0; i < n; i++)
@@ -665,6 +666,7 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 		return -EINVAL;
 	dev->id = nic->nports;
 	dev->owner = nic;
+	rx_plan(nic, dev);	/* no ring runs yet: every frame is counted as not ready */
 	/* The dedicated socket serves one queue pair (dq.h). */
 	if (nic->dq)
 		dev->max_qp = 1;

@@ -464,6 +464,32 @@ ratio() { # ratio A B: A / B
 		else printf "%.2f", a / b }'
 }
 
+# ratio_runs A B CASE: A / B within each run (the n-th figure of each), median [min-max].
+# The machine's speed drifts between runs; a ratio taken inside one run does not see that.
+ratio_runs() {
+	awk -v a="$1" -v b="$2" -v c="$3" '
+		$2 == c && $3 != "" && $1 == a { va[++na] = $3 }
+		$2 == c && $3 != "" && $1 == b { vb[++nb] = $3 }
+		END {
+			n = na < nb ? na : nb
+			for (i = 1; i <= n; i++)
+				if (vb[i] + 0 > 0)
+					r[++m] = va[i] / vb[i]
+			if (!m) { print "-"; exit }
+			for (i = 2; i <= m; i++) {
+				x = r[i]
+				for (j = i - 1; j >= 1 && r[j] > x; j--)
+					r[j + 1] = r[j]
+				r[j + 1] = x
+			}
+			med = m % 2 ? r[(m + 1) / 2] : (r[m / 2] + r[m / 2 + 1]) / 2
+			if (m == 1)
+				printf "%.2f", med
+			else
+				printf "%.2f [%.2f-%.2f]", med, r[1], r[m]
+		}' "$RAW"
+}
+
 report() {
 	local cases=() labels=() i s hdr sep c
 	for size in "${SIZES[@]}"; do
@@ -514,6 +540,26 @@ report() {
 		done
 		for o in "${pairs[@]}"; do
 			line+=" $(ratio "$(median "${o:0:1}" "${cases[$i]}")" "$(median "${o:1:1}" "${cases[$i]}")") |"
+		done
+		echo "$line"
+	done
+	[ "$RUNS" -gt 1 ] || return 0
+	echo
+	echo "Per-run ratios (within each run), median [min-max] of $RUNS:"
+	echo
+	hdr="| case |"
+	sep="|---|"
+	for o in "${pairs[@]}"; do
+		hdr+=" ${o:0:1} / ${o:1:1} |"
+		sep+="---:|"
+	done
+	echo "$hdr"
+	echo "$sep"
+	for i in "${!cases[@]}"; do
+		[[ "${cases[$i]}" == instr_* ]] && continue # measured once
+		local line="| ${labels[$i]} |"
+		for o in "${pairs[@]}"; do
+			line+=" $(ratio_runs "${o:0:1}" "${o:1:1}" "${cases[$i]}") |"
 		done
 		echo "$line"
 	done
