@@ -490,6 +490,18 @@ ratio_runs() {
 		}' "$RAW"
 }
 
+# table_head HDR SEP PAIR...: the header rows, with one "o / t" column per pair.
+table_head() {
+	local hdr=$1 sep=$2 o
+	shift 2
+	for o in "$@"; do
+		hdr+=" ${o:0:1} / ${o:1:1} |"
+		sep+="---:|"
+	done
+	echo "$hdr"
+	echo "$sep"
+}
+
 report() {
 	local cases=() labels=() i s hdr sep c
 	for size in "${SIZES[@]}"; do
@@ -527,12 +539,7 @@ report() {
 		done
 	done
 	[[ "$SYSTEMS" == *a* && "$SYSTEMS" == *d* ]] && pairs+=(da)
-	for o in "${pairs[@]}"; do
-		hdr+=" ${o:0:1} / ${o:1:1} |"
-		sep+="---:|"
-	done
-	echo "$hdr"
-	echo "$sep"
+	table_head "$hdr" "$sep" "${pairs[@]}"
 	for i in "${!cases[@]}"; do
 		local line="| ${labels[$i]} |"
 		for s in $(grep -o . <<<"$SYSTEMS"); do
@@ -547,14 +554,7 @@ report() {
 	echo
 	echo "Per-run ratios (within each run), median [min-max] of $RUNS:"
 	echo
-	hdr="| case |"
-	sep="|---|"
-	for o in "${pairs[@]}"; do
-		hdr+=" ${o:0:1} / ${o:1:1} |"
-		sep+="---:|"
-	done
-	echo "$hdr"
-	echo "$sep"
+	table_head "| case |" "|---|" "${pairs[@]}"
 	for i in "${!cases[@]}"; do
 		[[ "${cases[$i]}" == instr_* ]] && continue # measured once
 		local line="| ${labels[$i]} |"
