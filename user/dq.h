@@ -51,26 +51,8 @@
 #include "guest_mem.h"
 #include "virtq.h"
 
-/* Buffers lent to the kernel per direction: the AF_XDP ring size (xsk_port.c). */
-#define VX_DQ_INFLIGHT 2048
-/* The socket's own frames (2048 bytes each) in front of guest memory. */
-#define VX_DQ_NFRAMES 4096
-/* Guest RX buffers posted to the fill ring per pass (vhost-net's batch). */
-#define VX_DQ_POST_BATCH 64
-/*
- * Spares: when fewer than VX_DQ_SPARE_LOW buffers are left with the kernel
- * (the guest is not posting fast enough), up to VX_DQ_SPARE frames of the
- * socket's own pool go to the fill ring too. A frame that lands in one is
- * copied into the guest like a shared-queue frame, through the pair's
- * backlog, instead of being dropped by the kernel. Until every spare is
- * back and the backlog is empty, new guest buffers are not lent: the copies
- * need them, and the fill ring, which the kernel takes in order, then holds
- * no guest buffer behind a spare, so frames reach the guest in the order
- * they came (a guest buffer lent behind a spare would be filled while the
- * spare's frame waits for a buffer the guest cannot post: a deadlock).
- */
-#define VX_DQ_SPARE	 256
-#define VX_DQ_SPARE_LOW	 64
+#include "dp/limits.h"
+
 /* Regions are placed at this alignment in the UMEM (huge pages stay aligned). */
 #define VX_DQ_ALIGN (2ull << 20)
 

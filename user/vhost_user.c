@@ -50,7 +50,7 @@ void vx_dev_init(struct vx_dev *dev)
 
 	dev->sock = -1;
 	dev->listen_fd = -1;
-	dev->hdr_len = sizeof(struct virtio_net_hdr);
+	dev->rxfmt.hdr_len = sizeof(struct virtio_net_hdr);
 	if (!dev->max_qp || dev->max_qp > VX_DEV_MAX_QP)
 		dev->max_qp = VX_DEV_MAX_QP;
 	for (i = 0; i < VX_DEV_MAX_QP; i++)
@@ -135,8 +135,8 @@ static void dev_reset(struct vx_dev *dev)
 	vx_dirty_log_unmap(&dev->log);
 	dev->features = 0;
 	dev->mtu = 0;
-	dev->mrg_rxbuf = false;
-	dev->hdr_len = sizeof(struct virtio_net_hdr);
+	dev->rxfmt.mrg_rxbuf = false;
+	dev->rxfmt.hdr_len = sizeof(struct virtio_net_hdr);
 }
 
 /* ---- handlers: return 0 or -errno; reply payloads go in m->p, size in m->hdr.size ---- */
@@ -167,9 +167,9 @@ static int h_set_features(struct vx_dev *dev, struct vu_msg *m)
 	if (f & ~vx_dev_offered(dev))
 		return -EINVAL;
 	dev->features = f;
-	dev->mrg_rxbuf = f & BIT(VIRTIO_NET_F_MRG_RXBUF);
+	dev->rxfmt.mrg_rxbuf = f & BIT(VIRTIO_NET_F_MRG_RXBUF);
 	/* 5.1.6: the header has num_buffers with VERSION_1 or MRG_RXBUF. */
-	dev->hdr_len = (f & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
+	dev->rxfmt.hdr_len = (f & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
 			       sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 			       sizeof(struct virtio_net_hdr);
 	for (i = 0; i < VX_VQ_MAX; i++)

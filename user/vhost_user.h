@@ -14,18 +14,13 @@
 
 #include <vhost_xdp/steer_kern_user.h>
 
+#include "dp/rxbuf.h"
 #include "guest_mem.h"
 #include "stats.h"
 #include "virtq.h"
 #include "vu_msg.h"
 
-/*
- * Queue pairs a device can have (VIRTIO_NET_F_MQ); GET_QUEUE_NUM says the
- * port's own limit, vx_dev.max_qp.
- */
-#define VX_DEV_MAX_QP 8
-/* Worker threads per NIC (user/worker.h); per-worker counters are kept this wide. */
-#define VX_MAX_WORKERS 8
+#include "dp/limits.h"
 
 /* virtio 1.2 5.1.2: receiveqN = 2(N-1), transmitqN = 2(N-1)+1. */
 enum {
@@ -36,12 +31,6 @@ enum {
 #define VX_RXQ(pair) (2 * (pair))
 #define VX_TXQ(pair) (2 * (pair) + 1)
 
-/*
- * Frames waiting for the guest to post RX buffers. Holding a few keeps a
- * short burst from becoming drops (and TCP retransmits) while the guest
- * refills its ring; beyond this, frames are dropped and counted.
- */
-#define VX_RX_BACKLOG 256
 
 struct vx_backlog_ent {
 	uint64_t addr;		/* the frame, as the pool handed it out */
@@ -108,8 +97,7 @@ struct vx_dev {
 	uint64_t features;
 	uint64_t protocol_features;
 	uint16_t mtu;		/* NET_SET_MTU, 0 = not set */
-	uint32_t hdr_len;	/* virtio-net header: 12, or 10 for legacy without MRG_RXBUF */
-	bool mrg_rxbuf;
+	struct vx_rx_fmt rxfmt;	/* virtio-net header length, MRG_RXBUF */
 	struct vx_mem mem;
 	struct vx_dirty_log log;
 	struct vx_vq vq[VX_VQ_MAX];

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ void vx_vq_reset(struct vx_vq *vq)
 {
 	char name[sizeof(vq->name)];
 	uint64_t errors = vq->errors;	/* a statistic: survives the reset */
+	struct vx_seg *segs = vq->segs;
+	uint32_t cap = vq->segs_cap;
 
 	if (vq->kick_fd >= 0)
 		close(vq->kick_fd);
@@ -50,6 +53,37 @@ void vx_vq_reset(struct vx_vq *vq)
 	memcpy(name, vq->name, sizeof(name));
 	vx_vq_init(vq, name);
 	vq->errors = errors;
+	vq->segs = segs;
+	vq->segs_cap = cap;
+}
+
+void vx_vq_free(struct vx_vq *vq)
+{
+	vx_vq_reset(vq);
+	free(vq->segs);
+	vq->segs = NULL;
+	vq->segs_cap = 0;
+}
+
+uint32_t vx_vq_max_segs(const struct vx_vq *vq)
+{
+	return (uint32_t)vq->num + VX_CHAIN_SPLIT_SEGS;
+}
+
+/* Grows the segment storage to the queue size (control thread, worker paused). */
+static int vq_size_segs(struct vx_vq *vq)
+{
+	uint32_t need = vx_vq_max_segs(vq);
+	struct vx_seg *s;
+
+	if (vq->segs_cap >= need)
+		return 0;
+	s = realloc(vq->segs, need * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	vq->segs = s;
+	vq->segs_cap = need;
+	return 0;
 }
 
 int vx_vq_map(struct vx_vq *vq)
@@ -57,6 +91,8 @@ int vx_vq_map(struct vx_vq *vq)
 	vq->ready = false;
 	if (!vq->mem || !vq->num)
 		return -EINVAL;
+	if (vq_size_segs(vq))
+		return -ENOMEM;
 	vq->desc = vx_mem_uva(vq->mem, vq->desc_uva, desc_size(vq->num));
 	vq->avail = vx_mem_uva(vq->mem, vq->avail_uva, avail_size(vq->num));
 	vq->used = vx_mem_uva(vq->mem, vq->used_uva, used_size(vq->num));
@@ -132,7 +168,7 @@ static const char *chain_add(struct vx_vq *vq, struct vx_chain *c, const struct 
 	if (!wr && c->nin)
 		return "readable descriptor after a writable one";
 	n = vx_mem_gpa_segs(vq->mem, le64toh(d->addr), len, &c->seg[used],
-			    VX_CHAIN_MAX_SEGS - used);
+			    (int)(vq->segs_cap - used));
 	if (n == -E2BIG)
 		return "chain has too many segments";
 	if (n < 0)
@@ -220,6 +256,7 @@ int vx_vq_pop(struct vx_vq *vq, struct vx_chain *c)
 		return n;
 	head = READ_ONCE16(vq->avail->ring[vq->last_avail & (vq->num - 1)]);
 	c->head = head;
+	c->seg = vq->segs;
 	c->nout = c->nin = 0;
 	c->out_len = c->in_len = 0;
 	err = chain_walk(vq, c, head);

@@ -16,22 +16,21 @@
 
 #include "guest_mem.h"
 
-/* virtio 1.2 2.7: Queue Size is a power of two, at most 32768. */
-#define VX_VQ_MAX_SIZE 32768
-/*
- * Segments one chain may translate to. Linux's virtio-net uses at most
- * MAX_SKB_FRAGS + 2 descriptors per packet; larger chains are refused
- * rather than walked, which bounds the work a single chain can cause.
- */
-#define VX_CHAIN_MAX_SEGS 64
+#include "dp/limits.h"
 
+/*
+ * One chain, translated. Its segments live in the queue's own array
+ * (vx_vq.segs, sized when the ring is mapped): they are valid until the
+ * next vx_vq_pop on the same queue. A caller that needs part of a chain
+ * across pops copies those segments (user/dp/rxbuf.c does for the header).
+ */
 struct vx_chain {
 	uint16_t head;
 	uint16_t nout;		/* device-readable segments, first */
 	uint16_t nin;		/* device-writable segments, after them */
 	uint32_t out_len;
 	uint32_t in_len;
-	struct vx_seg seg[VX_CHAIN_MAX_SEGS];
+	struct vx_seg *seg;
 };
 
 struct vx_vq {
@@ -65,17 +64,26 @@ struct vx_vq {
 	bool signalled_valid;
 
 	uint64_t errors;	/* times the queue was marked broken */
+
+	/* Segment storage for popped chains: num + VX_CHAIN_SPLIT_SEGS entries (limits.h). */
+	struct vx_seg *segs;
+	uint32_t segs_cap;
 };
 
 void vx_vq_init(struct vx_vq *vq, const char *name);
 /*
- * Translates the ring addresses through mem. Returns 0 and sets ready, or
- * -EFAULT if a ring is not wholly inside one region (the queue then stays
- * not ready; it is retried when the memory table changes).
+ * Translates the ring addresses through mem and sizes the segment storage.
+ * Returns 0 and sets ready, -EFAULT if a ring is not wholly inside one
+ * region (the queue then stays not ready; it is retried when the memory
+ * table changes), or -ENOMEM.
  */
 int vx_vq_map(struct vx_vq *vq);
-/* Closes the eventfds and returns to the just-initialised state. */
+/* Closes the eventfds and returns to the just-initialised state (keeps the segment storage). */
 void vx_vq_reset(struct vx_vq *vq);
+/* Frees the segment storage too (the port goes away). */
+void vx_vq_free(struct vx_vq *vq);
+/* Segments a chain of this queue may have: the queue size plus region splits. */
+uint32_t vx_vq_max_segs(const struct vx_vq *vq);
 /* True if the worker may process this queue. */
 bool vx_vq_active(const struct vx_vq *vq);
 

@@ -12,7 +12,7 @@
 #include <linux/if_ether.h>
 
 #include "log.h"
-#include "net.h"
+#include "dp/net.h"
 #include "worker.h"
 
 /* epoll data: what woke us, packed so that no pointer outlives its object. */

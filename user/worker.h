@@ -44,8 +44,6 @@ struct vx_nic_opts {
 
 struct vx_nic;
 
-/* Up to this many shared RX rings held locked by one worker at once (worker.c). */
-#define VX_HELD_MAX 8
 
 struct vx_worker {
 	struct vx_nic *nic;

@@ -20,11 +20,13 @@
 
 static struct fx_guest g;
 static struct vx_dq dq;
+/* Segment storage for the chains built here (a queue keeps its own, vx_vq.segs). */
+static struct vx_seg segs[4];
 
 /* A chain of one segment at gpa, len bytes, writable or not. */
 static struct vx_chain chain1(uint64_t gpa, uint32_t len, bool writable)
 {
-	struct vx_chain c = {0};
+	struct vx_chain c = { .seg = segs };
 
 	c.seg[0] = (struct vx_seg){ .hva = vx_mem_gpa(&g.mem, gpa, len), .len = len, .gpa = gpa };
 	c.nin = writable;

@@ -416,7 +416,7 @@ static void test_features(void)
 			   BIT(VU_F_PROTOCOL_FEATURES),
 		       NULL, 0),
 	       0, "SET_FEATURES VERSION_1 | EVENT_IDX: ack");
-	tap_ok(dev.hdr_len == 12 && dev.vq[0].event_idx && dev.vq[1].event_idx && !dev.mrg_rxbuf,
+	tap_ok(dev.rxfmt.hdr_len == 12 && dev.vq[0].event_idx && dev.vq[1].event_idx && !dev.rxfmt.mrg_rxbuf,
 	       "  ... 12-byte header, event idx on both queues");
 
 	/* Unknown requests. */

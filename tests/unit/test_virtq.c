@@ -33,7 +33,7 @@ static void setup(uint16_t num, bool event_idx)
 
 static void teardown(void)
 {
-	vx_vq_reset(&vq);
+	vx_vq_free(&vq);
 }
 
 /* The queue must now be broken: pop fails, the error eventfd fired once. */
@@ -391,13 +391,13 @@ static void set_ind_entry_outside(void)
 static void set_ind_many_segs(void)
 {
 	struct vring_desc *t = ind_table();
-	uint16_t i;
+	uint16_t i, n = NUM + VX_CHAIN_SPLIT_SEGS + 1;
 
-	/* VX_CHAIN_MAX_SEGS + 1 one-byte entries. */
-	for (i = 0; i <= VX_CHAIN_MAX_SEGS; i++)
-		fx_set_desc(&t[i], BUF(0) + i, 1, i < VX_CHAIN_MAX_SEGS ? VRING_DESC_F_NEXT : 0,
+	/* More one-byte entries than the queue size plus the split allowance. */
+	for (i = 0; i < n; i++)
+		fx_set_desc(&t[i], BUF(0) + i, 1, i + 1 < n ? VRING_DESC_F_NEXT : 0,
 			    (uint16_t)(i + 1));
-	fx_ring_desc(&r, 0, BUF(8), 16 * (VX_CHAIN_MAX_SEGS + 1), VRING_DESC_F_INDIRECT, 0);
+	fx_ring_desc(&r, 0, BUF(8), 16u * n, VRING_DESC_F_INDIRECT, 0);
 	fx_ring_avail(&r, 0);
 }
 
@@ -430,7 +430,8 @@ static void test_bad_chains(void)
 	bad_chain("indirect next past the table: broken", set_ind_next_oob);
 	bad_chain("indirect readable after writable: broken", set_ind_read_after_write);
 	bad_chain("indirect entry outside memory: broken", set_ind_entry_outside);
-	bad_chain("indirect with more than VX_CHAIN_MAX_SEGS entries: broken", set_ind_many_segs);
+	bad_chain("indirect with more entries than the queue size + split allowance: broken",
+		  set_ind_many_segs);
 }
 
 static void test_zero_len(void)
@@ -450,33 +451,58 @@ static void test_zero_len(void)
 	teardown();
 }
 
-/* VX_CHAIN_MAX_SEGS segments is fine, one more is not; region splits count. */
-static void test_max_segs(void)
+/* A chain n descriptors long, the first `split` of them crossing from region A into B. */
+static void post_long_chain(uint16_t n, uint16_t split)
 {
-	uint16_t i, n = VX_CHAIN_MAX_SEGS;
+	uint16_t i;
 
-	setup(128, false);
 	for (i = 0; i < n; i++)
-		fx_ring_desc(&r, i, BUF(0) + i, 1, i + 1 < n ? VRING_DESC_F_NEXT : 0,
-			     (uint16_t)(i + 1));
-	fx_ring_avail(&r, 0);
-	tap_ok(vx_vq_pop(&vq, &c) == 1 && c.nout == n, "chain of VX_CHAIN_MAX_SEGS descriptors");
-	teardown();
-
-	setup(128, false);
-	for (i = 0; i <= n; i++)
-		fx_ring_desc(&r, i, BUF(0) + i, 1, i < n ? VRING_DESC_F_NEXT : 0,
-			     (uint16_t)(i + 1));
-	fx_ring_avail(&r, 0);
-	expect_broken("chain of VX_CHAIN_MAX_SEGS + 1 descriptors: broken");
-	teardown();
-
-	setup(128, false);
-	for (i = 0; i < n; i++)
-		fx_ring_desc(&r, i, i ? BUF(0) + i : FX_GPA_B - 1, i ? 1 : 2,
+		fx_ring_desc(&r, i, i < split ? FX_GPA_B - 1 : BUF(0) + i, i < split ? 2 : 1,
 			     i + 1 < n ? VRING_DESC_F_NEXT : 0, (uint16_t)(i + 1));
 	fx_ring_avail(&r, 0);
-	expect_broken("VX_CHAIN_MAX_SEGS descriptors, one split over two regions: broken");
+}
+
+/*
+ * virtio 1.2 2.7.5.2: a chain may be as long as the queue (a 256-descriptor
+ * TSO frame on a 256-entry queue is legal); VX_CHAIN_SPLIT_SEGS region
+ * crossings are allowed on top; one more, or a longer chain, breaks it.
+ */
+static void test_max_segs(void)
+{
+	uint16_t n = 256;
+	uint8_t *p;
+
+	setup(n, false);
+	post_long_chain(n, 0);
+	tap_ok(vx_vq_pop(&vq, &c) == 1 && c.nout == n && c.out_len == n && !vq.broken,
+	       "chain as long as the queue (256 one-byte descriptors on a 256-entry queue)");
+	p = fx_gpa(&g, BUF(0));
+	memset(p, 0, 300);
+	p[255] = 0xab;
+	{
+		uint8_t out[256];
+
+		tap_ok(vx_chain_read(&c, 0, out, sizeof(out)) == 256 && out[255] == 0xab,
+		       "  ... read back whole");
+	}
+	teardown();
+
+	setup(n, false);
+	post_long_chain(n, VX_CHAIN_SPLIT_SEGS);
+	tap_ok(vx_vq_pop(&vq, &c) == 1 && c.nout == n + VX_CHAIN_SPLIT_SEGS && !vq.broken,
+	       "queue-long chain with VX_CHAIN_SPLIT_SEGS region crossings");
+	teardown();
+
+	setup(n, false);
+	post_long_chain(n, VX_CHAIN_SPLIT_SEGS + 1);
+	expect_broken("queue-long chain with one crossing more: broken");
+	teardown();
+
+	/* 1024 descriptors linked on a 256-entry table cannot be built; a cycle is the longer chain. */
+	setup(n, false);
+	post_long_chain(n, 0);
+	fx_ring_desc(&r, (uint16_t)(n - 1), BUF(0), 1, VRING_DESC_F_NEXT, 0);
+	expect_broken("queue-long chain whose last descriptor links back to the head: broken");
 	teardown();
 }
 

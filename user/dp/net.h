@@ -12,27 +12,7 @@
 
 #include "worker.h"
 
-/*
- * Limits of one pass of the worker, after vhost-net's VHOST_NET_WEIGHT and
- * VHOST_NET_PKT_WEIGHT: a guest that keeps its TX ring full, or a flood
- * towards one port, must not starve the other ports (CVE-2019-3900).
- */
-#define VX_BATCH	  64		/* frames per AF_XDP RX call */
-#define VX_TX_PKT_WEIGHT  256		/* guest TX chains per port per pass */
-#define VX_TX_BYTE_WEIGHT (512 * 1024)	/* guest TX bytes per port per pass */
-#define VX_RX_BATCHES	  4		/* AF_XDP RX batches per socket per pass */
-#define VX_BCAST_WEIGHT	  64		/* broadcast frames per pass */
-
-/*
- * Event mode under load: a wake-up costs the worker an epoll_wait and a
- * context switch, and the guest an eventfd write per kick. After a pass
- * that moved at least VX_BUSY_MIN_WORK chains or frames (a backlog built up
- * while we slept, so packets come faster than we wake) the worker keeps
- * polling, with kicks still off, until --busy-poll microseconds pass with
- * nothing to do. A trickle (a ping, a few thousand packets per second)
- * never reaches the threshold and keeps the sleep-on-every-pass behaviour.
- */
-#define VX_BUSY_MIN_WORK  16
+#include "dp/limits.h"
 
 /*
  * Each returns true if it stopped because of a weight limit (more work

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Frames towards the guests: from the NIC's AF_XDP sockets, from the
+ * broadcast tap, and from other ports (local switching). Each frame goes
+ * through its port's RX route (worker.h): the pair's ring, locked if other
+ * workers write it too, or the pair's backlog while the guest has no
+ * buffer.
+ */
+#include <endian.h>
+#include <linux/virtio_net.h>
+
+#include "dp/dp.h"
+
+/* Counts a final outcome; VX_RX_NO_BUFFER is not final. */
+void vx_dp_rx_account(struct vx_port_stats *st, enum vx_rx_result r, uint32_t len)
+{
+	switch (r) {
+	case VX_RX_DELIVERED:
+		st->rx_packets++;
+		st->rx_bytes += len;
+		break;
+	case VX_RX_TOO_BIG:
+		st->rx_drop_too_big++;
+		break;
+	case VX_RX_NOT_READY:
+		st->rx_drop_not_ready++;
+		break;
+	case VX_RX_NO_BUFFER:
+		st->rx_drop_no_buffer++;
+		break;
+	}
+}
+
+/* ---- shared RX pairs (worker.h): locked once per batch, never while waiting holding one ---- */
+
+void vx_net_release(struct vx_worker *w)
+{
+	while (w->nheld) {
+		w->nheld--;
+		vx_vq_flush(w->held_vq[w->nheld]);
+		pthread_mutex_unlock(&w->held[w->nheld]->lock);
+	}
+}
+
+static void held_take(struct vx_worker *w, struct vx_rxq *rq, struct vx_vq *vq)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nheld; i++)
+		if (w->held[i] == rq)
+			return;
+	if (w->nheld == VX_HELD_MAX)
+		vx_net_release(w);
+	/* Blocking while holding one could deadlock against another worker: let go first. */
+	if (pthread_mutex_trylock(&rq->lock)) {
+		vx_net_release(w);
+		pthread_mutex_lock(&rq->lock);
+	}
+	w->held[w->nheld] = rq;
+	w->held_vq[w->nheld++] = vq;
+}
+
+
+static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
+			 uint32_t len)
+{
+	struct vx_backlog_ent *e;
+
+	if (rq->bl_len == VX_RX_BACKLOG)
+		return false;
+	e = &rq->backlog[(rq->bl_head + rq->bl_len) % VX_RX_BACKLOG];
+	e->addr = addr;
+	e->off = off;
+	e->len = len;
+	e->xsk = (uint16_t)q;
+	rq->bl_len++;
+	return true;
+}
+
+/*
+ * First try for a frame of dev's from NIC queue q (the worker's own queue
+ * for local switching and broadcast): its route's RX pair, locked if other
+ * workers write it too. VX_RX_NO_BUFFER with *keep set: the frame may wait in
+ * the pair's backlog (only the pair's owner keeps one: the frames there come
+ * from its own sockets, which only it may free to, and frames queue behind
+ * it so that their order is kept).
+ */
+static inline __attribute__((always_inline)) enum vx_rx_result
+rx_route(struct vx_worker *w, const struct vx_rx_route *rt, struct vx_dev *dev, const uint8_t *pkt,
+	 uint32_t len, bool *keep)
+{
+	enum vx_rx_result r = VX_RX_NO_BUFFER;
+
+	*keep = false;
+	if (!rt->vq)
+		return VX_RX_NOT_READY;
+	if (rt->shared)
+		held_take(w, rt->rq, rt->vq);
+	if (!rt->own || !rt->rq->bl_len)
+		r = vx_rx_write_plain(rt->vq, &dev->rxfmt, pkt, len);
+	*keep = r == VX_RX_NO_BUFFER && rt->own && vx_vq_active(rt->vq);
+	return r;
+}
+
+/* A frame the caller owns (from socket q's UMEM): into the guest, the backlog, or freed. */
+static void port_rx_frame(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
+			  uint16_t off, uint32_t len)
+{
+	const struct vx_rx_route *rt = &dev->route[q];
+	struct vx_xsk *x = w->nic->xsk[q];
+	enum vx_rx_result r;
+	bool keep;
+
+	r = rx_route(w, rt, dev, (uint8_t *)vx_xsk_data(x, addr) + off, len, &keep);
+	if (keep && backlog_push(rt->rq, q, addr, off, len))
+		return;
+	vx_dp_rx_account(rt->st, r, len);
+	vx_xsk_frame_free(x, addr);
+}
+
+void vx_dp_port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
+{
+	const struct vx_rx_route *rt = &dev->route[w->idx];
+	struct vx_xsk *x = w->nic->xsk[w->idx];
+	enum vx_rx_result r;
+	uint64_t addr;
+	bool keep;
+
+	r = rx_route(w, rt, dev, pkt, len, &keep);
+	if (keep && x && len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
+		memcpy(vx_xsk_data(x, addr), pkt, len);
+		if (backlog_push(rt->rq, w->idx, addr, 0, len))
+			return;
+		vx_xsk_frame_free(x, addr);
+	}
+	vx_dp_rx_account(rt->st, r, len);
+}
+
+void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int p)
+{
+	struct vx_rxq *rq = &dev->rxq[p];
+	struct vx_vq *vq = &dev->vq[VX_RXQ(p)];
+
+	if (rq->shared)
+		held_take(w, rq, vq);
+	while (rq->bl_len) {
+		struct vx_backlog_ent *e = &rq->backlog[rq->bl_head];
+		struct vx_xsk *x = w->nic->xsk[e->xsk];
+		enum vx_rx_result r;
+
+		r = vx_rx_write_plain(vq, &dev->rxfmt, (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
+		if (r == VX_RX_NO_BUFFER)
+			break;
+		vx_dp_rx_account(PST(w, dev), r, e->len);
+		vx_xsk_frame_free(x, e->addr);
+		rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+		rq->bl_len--;
+	}
+	vx_vq_flush(vq);
+}
+
+void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev)
+{
+	unsigned int p;
+
+	for (p = 0; p < VX_DEV_MAX_QP; p++) {
+		struct vx_rxq *rq = &dev->rxq[p];
+
+		while (rq->bl_len) {
+			struct vx_backlog_ent *e = &rq->backlog[rq->bl_head];
+
+			dev->stats[p % nic->nw].rx_drop_not_ready++;
+			vx_xsk_frame_free(nic->xsk[e->xsk], e->addr);
+			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+			rq->bl_len--;
+		}
+		rq->bl_head = 0;
+	}
+}
+
+void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *pkt,
+			uint32_t len)
+{
+	struct vx_nic *nic = w->nic;
+	unsigned int i;
+
+	for (i = 0; i < nic->nports; i++) {
+		struct vx_dev *d = nic->ports[i];
+
+		if (d != from && d->vlan == (from ? from->vlan : d->vlan))
+			vx_dp_port_rx_copy(w, d, pkt, len);
+	}
+}
+
+/* A frame from socket q: strip the VLAN tag, find the port, deliver. */
+static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d)
+{
+	struct vx_nic *nic = w->nic;
+	struct vx_xsk *x = nic->xsk[q];
+	uint8_t *pkt;
+	uint32_t len = d->len;
+	uint16_t vlan = 0, off = 0;
+	struct vx_dev *dev;
+
+	w->stats.rx_frames++;
+	if (nic->dq_on) {
+		if (d->base >= vx_xsk_pool_end(x)) {
+			vx_dp_rx_in_place(w, nic->ports[0], d);
+			return;
+		}
+		/* One of the spares (dq.h): the ordinary path copies it. */
+		if (nic->dq->spare_lent)
+			nic->dq->spare_lent--;
+	}
+	pkt = vx_xsk_data(x, d->addr);
+	if (len >= ETH_HLEN + VLAN_HLEN && pkt[12] == 0x81 && pkt[13] == 0x00) {
+		vlan = ((pkt[14] << 8) | pkt[15]) & 0xfff;
+		memmove(pkt + VLAN_HLEN, pkt, 2 * ETH_ALEN);
+		off = VLAN_HLEN;
+		len -= VLAN_HLEN;
+	}
+	dev = len >= ETH_HLEN ? port_by_mac(nic, pkt + off, vlan) : NULL;
+	if (!dev) {
+		w->stats.rx_no_port++;
+		vx_xsk_frame_free(x, d->addr);
+		return;
+	}
+	port_rx_frame(w, dev, q, d->addr, off, len);
+}
+
+bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
+{
+	struct vx_xsk *x = w->nic->xsk[q];
+	struct vx_xsk_desc descs[VX_BATCH];
+	unsigned int b, i, n;
+
+	if (!x)
+		return false;
+	for (b = 0; b < VX_RX_BATCHES; b++) {
+		n = vx_xsk_rx(x, descs, VX_BATCH);
+		w->work += n;
+		for (i = 0; i < n; i++)
+			rx_frame(w, q, &descs[i]);
+		vx_net_release(w);
+		if (n < VX_BATCH)
+			return false;
+	}
+	return true;
+}
+
+bool vx_net_rx_bcast(struct vx_worker *w)
+{
+	struct vx_nic *nic = w->nic;
+	static uint8_t buf[VX_BCAST_FRAME_MAX];
+	unsigned int i;
+	uint16_t vlan;
+	int len;
+
+	/* Only after epoll said so: a recvmsg per pass would be a syscall per wake-up. */
+	if (!nic->bcast || !w->bcast_ready)
+		return false;
+	for (i = 0; i < VX_BCAST_WEIGHT; i++) {
+		struct vx_dev *src;
+		unsigned int p;
+
+		len = vx_bcast_recv(nic->bcast, buf, sizeof(buf), &vlan);
+		if (len < ETH_HLEN) {
+			w->bcast_ready = false;
+			vx_net_release(w);
+			return false;
+		}
+		w->stats.bcast_frames++;
+		src = port_by_mac(nic, buf + ETH_ALEN, vlan);
+		for (p = 0; p < nic->nports; p++) {
+			struct vx_dev *d = nic->ports[p];
+
+			if (d != src && d->vlan == vlan)
+				vx_dp_port_rx_copy(w, d, buf, (uint32_t)len);
+		}
+	}
+	vx_net_release(w);
+	return true;
+}
+
