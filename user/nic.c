@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A NIC's set-up and tear-down: the steering program, one AF_XDP socket per
+ * queue, the broadcast tap, the workers' state, ports, link and MTU.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+
+#include "dp/net.h"
+#include "log.h"
+#include "nic_priv.h"
+
+static int nic_read_mtu(const char *ifname, uint32_t *mtu, bool *up)
+{
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		err = -errno;
+	else
+		*mtu = (uint32_t)ifr.ifr_mtu;
+	if (!err && ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	else if (!err)
+		*up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	close(fd);
+	return err;
+}
+
+/* Makes x the socket of queue q: the steering program redirects to it from now on. */
+int vx_nic_xsk_install(struct vx_nic *nic, unsigned int q, struct vx_xsk *x)
+{
+	int err = vx_steer_set_xsk(nic->steer, q, vx_xsk_fd(x));
+
+	if (err) {
+		vx_steer_set_xsk(nic->steer, q, -1);
+		vx_xsk_close(x);
+		return err;
+	}
+	nic->xsk[q] = x;
+	nic->xsk_failed[q] = false;
+	return 0;
+}
+
+/* Closes queue q's socket; frames of its UMEM that wait in a backlog are dropped first. */
+void vx_nic_xsk_remove(struct vx_nic *nic, unsigned int q)
+{
+	struct vx_worker *w = vx_owner_of(nic, q);
+	unsigned int i;
+
+	if (!nic->xsk[q])
+		return;
+	vx_steer_set_xsk(nic->steer, q, -1);
+	if (w->xsk_armed[q])
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, vx_xsk_fd(nic->xsk[q]), NULL);
+	w->xsk_armed[q] = false;
+	for (i = 0; i < nic->nports; i++)
+		vx_net_backlog_drop(nic, nic->ports[i]);
+	vx_xsk_close(nic->xsk[q]);
+	nic->xsk[q] = NULL;
+}
+
+/* Queue q's ordinary socket: its own UMEM, copy between it and guest buffers. */
+int vx_nic_open_queue(struct vx_nic *nic, unsigned int q)
+{
+	struct vx_xsk_opts xo = { .zc = nic->opts.zc, .skb_mode = nic->opts.skb_mode };
+	struct vx_xsk *x;
+	int err;
+
+	err = vx_xsk_open(&x, nic->ifname, q, &xo);
+	if (!err)
+		err = vx_nic_xsk_install(nic, q, x);
+	if (!err)
+		pr_info("%s q%u: AF_XDP socket bound in %s mode\n", nic->ifname, q,
+			vx_xsk_zerocopy(x) ? "zero-copy" : "copy");
+	return err;
+}
+
+static int nic_open_sockets(struct vx_nic *nic)
+{
+	unsigned int q;
+	int err;
+
+	for (q = 0; q < nic->nq; q++) {
+		err = vx_nic_open_queue(nic, q);
+		if (err)
+			return err;
+	}
+	err = vx_bcast_open(&nic->bcast, nic->ifindex);
+	if (!err)
+		err = vx_ep_add(&nic->w[0], vx_bcast_fd(nic->bcast), EV(EV_BCAST, 0, 0));
+	return err;
+}
+
+/* One worker per NIC queue unless told otherwise, no more than there are CPUs. */
+static unsigned int nic_workers(const struct vx_nic *nic, unsigned int asked)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = asked;
+
+	if (!n)
+		n = cpus > 0 && (unsigned long)cpus < nic->nq ? (unsigned int)cpus : nic->nq;
+	if (n > nic->nq) {
+		pr_warn("%s: %u workers asked for, but the NIC has %u queue%s; using %u\n",
+			nic->ifname, n, nic->nq, nic->nq == 1 ? "" : "s", nic->nq);
+		n = nic->nq;
+	}
+	return n < VX_MAX_WORKERS ? n : VX_MAX_WORKERS;
+}
+
+int vx_worker_init(struct vx_nic *nic, unsigned int i)
+{
+	struct vx_worker *w = &nic->w[i];
+
+	w->nic = nic;
+	w->idx = i;
+	pthread_mutex_init(&w->lock, NULL);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->wake_fd < 0)
+		return -errno;
+	return vx_ep_add(w, w->wake_fd, EV(EV_WAKE, 0, 0));
+}
+
+int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts *opts)
+{
+	bool up = false;
+	unsigned int i;
+	uint32_t nq;
+	int err;
+
+	memset(nic, 0, sizeof(*nic));
+	for (i = 0; i < VX_MAX_WORKERS; i++)
+		nic->w[i].epfd = nic->w[i].wake_fd = -1;
+	snprintf(nic->ifname, sizeof(nic->ifname), "%s", ifname);
+	nic->opts = *opts;
+	nic->ifindex = (int)if_nametoindex(ifname);
+	if (!nic->ifindex)
+		return -ENODEV;
+	err = nic_read_mtu(ifname, &nic->mtu, &up);
+	if (err)
+		return err;
+	nic->link_up = up;
+	nq = vx_xsk_nic_queues(ifname);
+	nic->nq = nq ? (nq < VX_MAX_QUEUES ? nq : VX_MAX_QUEUES) : 1;
+	if (opts->dedicated) {
+		/* Frames on any other queue would reach no socket (dq.h). */
+		if (nic->nq != 1) {
+			pr_err("%s: a dedicated queue needs a NIC with one queue; it has %u "
+			       "(ethtool -L %s combined 1)\n", ifname, nic->nq, ifname);
+			return -EINVAL;
+		}
+		nic->dq = calloc(1, sizeof(*nic->dq));
+		if (!nic->dq)
+			return -ENOMEM;
+	}
+	nic->nw = nic_workers(nic, opts->workers);
+	for (i = 0; i < nic->nw; i++) {
+		err = vx_worker_init(nic, i);
+		if (err)
+			return err;
+	}
+	err = vx_steer_attach(&nic->steer, nic->ifindex, opts->skb_mode);
+	if (err)
+		return err;
+	pr_info("%s: steering program attached (%s mode), %u queue%s, %u worker%s, MTU %u\n",
+		ifname, vx_steer_mode(nic->steer), nic->nq, nic->nq == 1 ? "" : "s", nic->nw,
+		nic->nw == 1 ? "" : "s", nic->mtu);
+	return nic_open_sockets(nic);
+}
+
+int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
+{
+	int err;
+
+	if (nic->nports >= VX_MAX_PORTS)
+		return -ENOSPC;
+	/* The CLI checks this too; the queue's frames must belong to one untagged port. */
+	if (nic->dq && (nic->nports || dev->vlan))
+		return -EINVAL;
+	dev->id = nic->nports;
+	dev->owner = nic;
+	vx_rx_plan(nic, dev);	/* no ring runs yet: every frame is counted as not ready */
+	/* The dedicated socket serves one queue pair (dq.h). */
+	if (nic->dq)
+		dev->max_qp = 1;
+	dev->mem.keep_fds = nic->dq != NULL;
+	dev->ops = &vx_nic_dev_ops;
+	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
+	if (err)
+		return err;
+	nic->ports[nic->nports++] = dev;
+	return 0;
+}
+
+/* Order matters: detach XDP before closing the sockets it redirects to. */
+void vx_nic_close(struct vx_nic *nic)
+{
+	unsigned int q, i;
+
+	for (i = 0; i < VX_MAX_WORKERS; i++) {
+		struct vx_worker *w = &nic->w[i];
+
+		if (!w->running)
+			continue;
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_mutex_unlock(&w->lock);
+		eventfd_write(w->wake_fd, 1);
+		pthread_join(w->thread, NULL);
+		w->running = false;
+	}
+	vx_steer_detach(nic->steer);
+	nic->steer = NULL;
+	for (q = 0; q < VX_MAX_QUEUES; q++) {
+		vx_xsk_close(nic->xsk[q]);
+		nic->xsk[q] = NULL;
+	}
+	vx_bcast_close(nic->bcast);
+	nic->bcast = NULL;
+	if (nic->dq) {
+		vx_dq_unmap(nic->dq);
+		free(nic->dq);
+		nic->dq = NULL;
+		nic->dq_on = false;
+	}
+	for (i = 0; i < VX_MAX_WORKERS; i++) {
+		struct vx_worker *w = &nic->w[i];
+
+		if (!w->nic)
+			continue;	/* never set up */
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
+		w->epfd = w->wake_fd = -1;
+	}
+}
+
+void vx_nic_refresh(struct vx_nic *nic)
+{
+	uint32_t mtu = nic->mtu;
+	bool up = false;
+	int err = nic_read_mtu(nic->ifname, &mtu, &up);
+
+	if (err == -ENODEV && nic->link_up)
+		pr_err("%s: NIC has disappeared; guest traffic to the wire is dropped\n",
+		       nic->ifname);
+	if (!err && up != nic->link_up)
+		pr_info("%s: link %s\n", nic->ifname, up ? "up" : "down");
+	if (!err && mtu != nic->mtu)
+		pr_info("%s: MTU changed to %u\n", nic->ifname, mtu);
+	nic->mtu = mtu;
+	nic->link_up = !err && up;
+}
+
