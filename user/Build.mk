@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Everything but main.c goes into libvx.a so the tests link the same code.
-VX_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+VX_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/offload/*.c))
 VX_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(VX_SRCS))
 VX_LIB  := $(BUILD)/libvx.a
 VXD     := $(BUILD)/vhost-xdpd
