@@ -516,6 +516,20 @@ static void test_csum_fill(void)
 	vh.csum_start = (uint16_t)(f.len - 2);
 	vh.csum_offset = 0;
 	tap_is(vx_pkt_csum_fill(fr, f.len, &vh), 0, "csum_fill: field in the last two bytes");
+
+	/* A UDP sum that comes to 0 is stored as 0xffff (0 is "no checksum"). */
+	f = fb_tcp(false, 100, NULL);
+	f.udp = true;
+	fb_build(fr, &f);
+	c = htons(ref_fold(ref_pseudo(fr, f.l3, false, IPPROTO_UDP, f.len - f.l4)));
+	memcpy(fr + f.l4 + 6, &c, 2);
+	wr16(fr + f.l4 + 8, 0);
+	wr16(fr + f.l4 + 8, 0xffff - ref_fold(ref_add(0, fr + f.l4, f.len - f.l4, 0)));
+	vh.csum_start = (uint16_t)f.l4;
+	vh.csum_offset = 6;
+	tap_ok(vx_pkt_csum_fill(fr, f.len, &vh) == 0 && rd16(fr + f.l4 + 6) == 0xffff &&
+		       ref_l4_ok(fr, f.l3, f.l4, f.len - f.l4, false, IPPROTO_UDP),
+	       "csum_fill: a sum of 0 is stored as 0xffff");
 }
 
 /* ---- TSO segmenter ---- */
@@ -776,6 +790,11 @@ static void test_tso_hostile(void)
 		       VX_TSO_BAD_HDR, "gso_type ECN alone");
 	expect_tso_err(&f, n, f.len - 1, c, VX_TSO_BAD_HDR, "len one short of the IP length");
 	expect_tso_err(&f, n, f.len + 1, c, VX_TSO_BAD_HDR, "len beyond what the pieces hold");
+	wr16(fr + f.l3 + 2, f.len - f.l3 - 1);
+	n = spread(fr, f.len, (uint32_t[]){ 100, 3 }, 2);
+	expect_tso_err(&f, n, f.len, c, VX_TSO_BAD_HDR, "IPv4 total length one short of len");
+	f = tso_frame(false, 5000);
+	n = spread(fr, f.len, (uint32_t[]){ 100, 3 }, 2);
 	expect_tso_err(&f, n, 40, c, VX_TSO_BAD_HDR, "frame shorter than its headers");
 	expect_tso_err(&f, 0, f.len, c, VX_TSO_BAD_HDR, "no pieces");
 	expect_tso_err(&f, n, VX_TSO_MAX_LEN + 1, c, VX_TSO_TOO_BIG, "len over VX_TSO_MAX_LEN");
@@ -920,6 +939,7 @@ static int gro_train(struct fb base, int n, void (*mod_last)(struct fb *))
 
 static void m_psh(struct fb *f) { f->flags |= F_PSH; }
 static void m_short(struct fb *f) { f->plen -= 1; }
+static void m_back1(struct fb *f) { f->seq -= 1; }
 
 static void test_gro_merge(void)
 {
@@ -933,11 +953,12 @@ static void test_gro_merge(void)
 	expect_merged(20, true, "20 IPv6 segments merged; re-cut they are the originals");
 	b = b6, b.vlan = true, b.tcpopt = 0;
 	tap_is(gro_train(b, 5, m_psh), 5, "gro: VLAN IPv6 train ending in PSH held");
-	tap_is(offer(0), VX_GRO_FLUSH, "  ... PSH closed it: the next one flushes");
+	gro_seg(b, 5, NULL);
+	tap_is(offer(5), VX_GRO_FLUSH, "  ... PSH closed it: the next in sequence flushes");
 	expect_merged(5, true, "PSH included and carried to the merged header");
 	tap_is(gro_train(b4, 4, m_short), 4, "gro: train ending in a shorter segment held");
-	gro_seg(b4, 4, NULL);
-	tap_is(offer(4), VX_GRO_FLUSH, "  ... the shorter one ended it");
+	gro_seg(b4, 4, m_back1);
+	tap_is(offer(4), VX_GRO_FLUSH, "  ... the shorter one ended it (the next in sequence flushes)");
 	expect_merged(4, true, "shorter last segment");
 	b = b4, b.id = 0xfffd;
 	tap_is(gro_train(b, 6, NULL), 6, "gro: IPv4 ids wrapping through 0xffff held");
