@@ -11,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vx_vnet_hdr vh = { 0 };
+	struct vx_vnet_hdr vh = {0};
 	struct vx_pkt_hdrs h;
 	uint32_t len;
 	uint8_t *frame;
@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* An exact-size heap copy: ASan sees any read or write past the frame. */
 	frame = malloc(len ? len : 1);
 	memcpy(frame, data + 4, len);
-	if (vx_pkt_parse(frame, len < VX_PKT_HDR_MAX ? len : VX_PKT_HDR_MAX, len, &h) == VX_PKT_OK) {
+	if (vx_pkt_parse(frame, len < VX_PKT_HDR_MAX ? len : VX_PKT_HDR_MAX, len, &h) ==
+	    VX_PKT_OK) {
 		if (h.l4_off > h.hdr_len || h.hdr_len > len || h.l3_end > len ||
 		    h.hdr_len > VX_PKT_HDR_MAX || h.hdr_len > h.l3_end)
 			abort();

@@ -23,10 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 13 || size > 13 + VX_TSO_MAX_LEN + 16)
 		return 0;
-	vh = (struct vx_vnet_hdr){ data[0], data[1], (uint16_t)(data[2] | data[3] << 8),
-				   (uint16_t)(data[4] | data[5] << 8),
-				   (uint16_t)(data[6] | data[7] << 8),
-				   (uint16_t)(data[8] | data[9] << 8) };
+	vh = (struct vx_vnet_hdr){data[0],
+				  data[1],
+				  (uint16_t)(data[2] | data[3] << 8),
+				  (uint16_t)(data[4] | data[5] << 8),
+				  (uint16_t)(data[6] | data[7] << 8),
+				  (uint16_t)(data[8] | data[9] << 8)};
 	max_l3 = (uint32_t)(data[10] | data[11] << 8);
 	rng = data[12] * 2654435761u + 1;
 	len = (uint32_t)(size - 13);

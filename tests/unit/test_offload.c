@@ -122,33 +122,44 @@ static void fill_rand(uint8_t *p, size_t n)
 
 struct fb {
 	bool v6, vlan, udp;
-	uint8_t ipopt, ext, tcpopt;	/* option bytes (multiple of 4), IPv6 extension headers */
+	uint8_t ipopt, ext, tcpopt; /* option bytes (multiple of 4), IPv6 extension headers */
 	uint8_t flags, tos, ttl;
 	uint16_t id, frag, win, sport, dport;
 	uint32_t seq, ack, tsval;
 	uint32_t plen;
 	const uint8_t *pay;
-	uint8_t mac;			/* last byte of the source MAC */
+	uint8_t mac; /* last byte of the source MAC */
 	/* out */
 	uint32_t l3, l4, hlen, len;
 };
 
 static struct fb fb_tcp(bool v6, uint32_t plen, const uint8_t *pay)
 {
-	return (struct fb){ .v6 = v6, .tcpopt = 12, .flags = F_ACK, .ttl = 64, .id = 0x1234,
-			    .frag = 0x4000, .win = 501, .sport = 40000, .dport = 5201,
-			    .seq = 0xfffff000u, .ack = 0x01020304, .tsval = 777, .plen = plen,
-			    .pay = pay, .mac = 2 };
+	return (struct fb){.v6 = v6,
+			   .tcpopt = 12,
+			   .flags = F_ACK,
+			   .ttl = 64,
+			   .id = 0x1234,
+			   .frag = 0x4000,
+			   .win = 501,
+			   .sport = 40000,
+			   .dport = 5201,
+			   .seq = 0xfffff000u,
+			   .ack = 0x01020304,
+			   .tsval = 777,
+			   .plen = plen,
+			   .pay = pay,
+			   .mac = 2};
 }
 
 static uint32_t fb_build(uint8_t *o, struct fb *f)
 {
-	static const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-	static const uint8_t d6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 	uint8_t proto = f->udp ? IPPROTO_UDP : IPPROTO_TCP, *ip, *l4;
 	uint32_t p = 12, i, l4hl = f->udp ? 8 : 20u + f->tcpopt;
 
-	memcpy(o, (uint8_t[]){ 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, f->mac }, 12);
+	memcpy(o, (uint8_t[]){2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, f->mac}, 12);
 	if (f->vlan) {
 		wr16(o + p, ETH_P_8021Q);
 		wr16(o + p + 2, 100);
@@ -166,8 +177,8 @@ static uint32_t fb_build(uint8_t *o, struct fb *f)
 		memcpy(ip + 24, d6, 16);
 		for (i = 0; i < f->ext; i++)
 			memcpy(ip + 40 + 8 * i,
-			       (uint8_t[]){ i + 1 < f->ext ? IPPROTO_DSTOPTS : proto, 0, 1, 4, 0, 0, 0,
-					    0 },
+			       (uint8_t[]){i + 1 < f->ext ? IPPROTO_DSTOPTS : proto, 0, 1, 4, 0, 0,
+					   0, 0},
 			       8);
 	} else {
 		f->l4 = f->l3 + 20u + f->ipopt;
@@ -178,7 +189,7 @@ static uint32_t fb_build(uint8_t *o, struct fb *f)
 		ip[8] = f->ttl;
 		ip[9] = proto;
 		wr16(ip + 10, 0);
-		memcpy(ip + 12, (uint8_t[]){ 10, 0, 0, 1, 10, 0, 0, 2 }, 8);
+		memcpy(ip + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8);
 		memset(ip + 20, 1, f->ipopt);
 	}
 	l4 = o + f->l4;
@@ -198,7 +209,7 @@ static uint32_t fb_build(uint8_t *o, struct fb *f)
 		wr32(l4 + 16, 0);
 		memset(l4 + 20, 1, f->tcpopt);
 		if (f->tcpopt >= 12) {
-			memcpy(l4 + 22, (uint8_t[]){ 8, 10 }, 2);
+			memcpy(l4 + 22, (uint8_t[]){8, 10}, 2);
 			wr32(l4 + 24, f->tsval);
 			wr32(l4 + 28, 4242);
 		}
@@ -225,11 +236,11 @@ static void test_csum(void)
 {
 	static uint8_t buf[4096 + 16], a[4096 + 16], b[4096 + 16];
 	int i, bad = 0, bad_at = 0, bad_copy = 0;
-	uint8_t s[4] = { 192, 0, 2, 1 }, d[4] = { 198, 51, 100, 7 };
+	uint8_t s[4] = {192, 0, 2, 1}, d[4] = {198, 51, 100, 7};
 	uint8_t s6[16], d6[16], ph[40];
 
 	fill_rand(buf, sizeof(buf));
-	tap_is(vx_host(vx_csum_partial((uint8_t[]){ 0x12, 0x34, 0x56 }, 3, 0)), 0x6834,
+	tap_is(vx_host(vx_csum_partial((uint8_t[]){0x12, 0x34, 0x56}, 3, 0)), 0x6834,
 	       "csum: 12 34 56 sums to 0x6834 (odd byte is a high byte)");
 	for (i = 0; i < 4000; i++) {
 		uint32_t off = rnd() % 16, len = i < 64 ? (uint32_t)i : rnd() % 4096;
@@ -280,7 +291,8 @@ static void test_csum(void)
 	memcpy(ph + 16, d6, 16);
 	wr32(ph + 32, 70000);
 	wr32(ph + 36, IPPROTO_UDP);
-	tap_is(vx_host(vx_csum_pseudo6(s6, d6, IPPROTO_UDP, 70000)), ref_fold(ref_add(0, ph, 40, 0)),
+	tap_is(vx_host(vx_csum_pseudo6(s6, d6, IPPROTO_UDP, 70000)),
+	       ref_fold(ref_add(0, ph, 40, 0)),
 	       "csum: IPv6 pseudo-header (32-bit length) equals the reference");
 }
 
@@ -300,9 +312,9 @@ static void expect_parse(struct fb f, const char *name)
 	int err = parse_fb(&f, &h);
 
 	tap_ok(err == 0 && h.l3_off == f.l3 && h.l4_off == f.l4 && h.hdr_len == f.hlen &&
-		       h.l3_end == f.len && h.vlan == f.vlan &&
-		       h.l3_proto == (f.v6 ? ETH_P_IPV6 : ETH_P_IP) &&
-		       h.l4_proto == (f.udp ? IPPROTO_UDP : IPPROTO_TCP),
+		   h.l3_end == f.len && h.vlan == f.vlan &&
+		   h.l3_proto == (f.v6 ? ETH_P_IPV6 : ETH_P_IP) &&
+		   h.l4_proto == (f.udp ? IPPROTO_UDP : IPPROTO_TCP),
 	       "parse: %s", name);
 	if (err)
 		tap_diag("  err %d", err);
@@ -324,26 +336,86 @@ static void expect_refused(struct fb f, void (*mut)(uint8_t *, struct fb *), uin
 		tap_diag("  got %d, want %d", err, want);
 }
 
-static void m_ihl4(uint8_t *o, struct fb *f) { o[f->l3] = 0x44; }
-static void m_ihl15(uint8_t *o, struct fb *f) { o[f->l3] = 0x4f; }
-static void m_totbig(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 2, f->len - f->l3 + 1); }
-static void m_totsmall(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 2, 19); }
-static void m_totnotcp(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 2, 30); }
-static void m_doff4(uint8_t *o, struct fb *f) { o[f->l4 + 12] = 0x40; }
-static void m_doff15(uint8_t *o, struct fb *f) { o[f->l4 + 12] = 0xf0; }
-static void m_mf(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 6, 0x2000); }
-static void m_fragoff(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 6, 0x0001); }
-static void m_ver6(uint8_t *o, struct fb *f) { o[f->l3] = 0x65; }
-static void m_ver4(uint8_t *o, struct fb *f) { o[f->l3] = 0x40; }
-static void m_arp(uint8_t *o, struct fb *f) { wr16(o + f->l3 - 2, ETH_P_ARP); }
-static void m_icmp(uint8_t *o, struct fb *f) { o[f->l3 + 9] = IPPROTO_ICMP; }
-static void m_v6frag(uint8_t *o, struct fb *f) { o[f->l3 + 6] = IPPROTO_FRAGMENT; }
-static void m_v6plen(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 4, f->len - f->l3 - 39); }
-static void m_v6plen0(uint8_t *o, struct fb *f) { wr16(o + f->l3 + 4, 0); }
-static void m_extlong(uint8_t *o, struct fb *f) { o[f->l3 + 41] = 255; }
-static void m_extpast(uint8_t *o, struct fb *f) { o[f->l3 + 41] = 30; }
-static void m_udplen7(uint8_t *o, struct fb *f) { wr16(o + f->l4 + 4, 7); }
-static void m_udplong(uint8_t *o, struct fb *f) { wr16(o + f->l4 + 4, f->len - f->l4 + 1); }
+static void m_ihl4(uint8_t *o, struct fb *f)
+{
+	o[f->l3] = 0x44;
+}
+static void m_ihl15(uint8_t *o, struct fb *f)
+{
+	o[f->l3] = 0x4f;
+}
+static void m_totbig(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 2, f->len - f->l3 + 1);
+}
+static void m_totsmall(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 2, 19);
+}
+static void m_totnotcp(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 2, 30);
+}
+static void m_doff4(uint8_t *o, struct fb *f)
+{
+	o[f->l4 + 12] = 0x40;
+}
+static void m_doff15(uint8_t *o, struct fb *f)
+{
+	o[f->l4 + 12] = 0xf0;
+}
+static void m_mf(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 6, 0x2000);
+}
+static void m_fragoff(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 6, 0x0001);
+}
+static void m_ver6(uint8_t *o, struct fb *f)
+{
+	o[f->l3] = 0x65;
+}
+static void m_ver4(uint8_t *o, struct fb *f)
+{
+	o[f->l3] = 0x40;
+}
+static void m_arp(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 - 2, ETH_P_ARP);
+}
+static void m_icmp(uint8_t *o, struct fb *f)
+{
+	o[f->l3 + 9] = IPPROTO_ICMP;
+}
+static void m_v6frag(uint8_t *o, struct fb *f)
+{
+	o[f->l3 + 6] = IPPROTO_FRAGMENT;
+}
+static void m_v6plen(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 4, f->len - f->l3 - 39);
+}
+static void m_v6plen0(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l3 + 4, 0);
+}
+static void m_extlong(uint8_t *o, struct fb *f)
+{
+	o[f->l3 + 41] = 255;
+}
+static void m_extpast(uint8_t *o, struct fb *f)
+{
+	o[f->l3 + 41] = 30;
+}
+static void m_udplen7(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l4 + 4, 7);
+}
+static void m_udplong(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l4 + 4, f->len - f->l4 + 1);
+}
 
 static void test_parse(void)
 {
@@ -432,11 +504,14 @@ static void expect_verify(struct fb f, bool spoil, enum vx_csum_state want, cons
 	if (spoil)
 		fr[f.len - 1] ^= 0x40;
 	tap_ok(vx_pkt_parse(fr, VX_PKT_HDR_MAX, f.len, &h) == 0 &&
-		       vx_pkt_csum_verify(fr, f.len, &h) == want,
+		   vx_pkt_csum_verify(fr, f.len, &h) == want,
 	       "verify: %s", name);
 }
 
-static void m_udp0(uint8_t *o, struct fb *f) { wr16(o + f->l4 + 6, 0); }
+static void m_udp0(uint8_t *o, struct fb *f)
+{
+	wr16(o + f->l4 + 6, 0);
+}
 
 static void test_verify(void)
 {
@@ -463,7 +538,7 @@ static void test_verify(void)
 	fb_build(fr, &f);
 	memset(fr + f.len, 0x77, 20);
 	tap_ok(vx_pkt_parse(fr, VX_PKT_HDR_MAX, f.len + 20, &h) == 0 &&
-		       vx_pkt_csum_verify(fr, f.len + 20, &h) == VX_CSUM_GOOD,
+		   vx_pkt_csum_verify(fr, f.len + 20, &h) == VX_CSUM_GOOD,
 	       "verify: odd payload in a padded frame");
 	h.l3_end = f.len + 21;
 	tap_is(vx_pkt_csum_verify(fr, f.len + 20, &h), VX_CSUM_NONE,
@@ -472,7 +547,7 @@ static void test_verify(void)
 
 static void test_csum_fill(void)
 {
-	struct vx_vnet_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	struct vx_vnet_hdr vh = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM};
 	struct fb f;
 	uint16_t c;
 	int v6, udp, bad = 0;
@@ -500,7 +575,8 @@ static void test_csum_fill(void)
 	memcpy(fr2, fr, f.len);
 	vh.csum_start = (uint16_t)f.len;
 	vh.csum_offset = 0;
-	tap_is(vx_pkt_csum_fill(fr, f.len, &vh), VX_PKT_SHORT, "csum_fill refuses: csum_start = len");
+	tap_is(vx_pkt_csum_fill(fr, f.len, &vh), VX_PKT_SHORT,
+	       "csum_fill refuses: csum_start = len");
 	vh.csum_start = (uint16_t)(f.len - 1);
 	tap_is(vx_pkt_csum_fill(fr, f.len, &vh), VX_PKT_SHORT,
 	       "csum_fill refuses: field half outside the frame");
@@ -528,7 +604,7 @@ static void test_csum_fill(void)
 	vh.csum_start = (uint16_t)f.l4;
 	vh.csum_offset = 6;
 	tap_ok(vx_pkt_csum_fill(fr, f.len, &vh) == 0 && rd16(fr + f.l4 + 6) == 0xffff &&
-		       ref_l4_ok(fr, f.l3, f.l4, f.len - f.l4, false, IPPROTO_UDP),
+		   ref_l4_ok(fr, f.l3, f.l4, f.len - f.l4, false, IPPROTO_UDP),
 	       "csum_fill: a sum of 0 is stored as 0xffff");
 }
 
@@ -553,7 +629,7 @@ static unsigned int spread(const uint8_t *frame, uint32_t len, const uint32_t *s
 
 		k = k > len - pos ? len - pos : k;
 		memcpy(arena + a, frame + pos, k);
-		segs[n++] = (struct vx_seg){ arena + a, k, 0x10000 + a };
+		segs[n++] = (struct vx_seg){arena + a, k, 0x10000 + a};
 		a += k + 1;
 		pos += k;
 	}
@@ -578,7 +654,7 @@ static const char *check_seg(const struct fb *f, const uint8_t *o, const uint8_t
 	if (k > 0)
 		flags &= (uint8_t)~F_CWR;
 	if (k + 1 < nexp)
-		flags &= (uint8_t)~(F_FIN | F_PSH);
+		flags &= (uint8_t) ~(F_FIN | F_PSH);
 	if (n > max_l3 + l3)
 		return "longer than max_l3 + l3_off";
 	if (n - f->hlen != want_plen)
@@ -606,7 +682,8 @@ static const char *check_seg(const struct fb *f, const uint8_t *o, const uint8_t
 	if (s[l4 + 13] != flags)
 		return "TCP flags";
 	if (memcmp(s + l4, o + l4, 4) || memcmp(s + l4 + 8, o + l4 + 8, 5) ||
-	    memcmp(s + l4 + 14, o + l4 + 14, 2) || memcmp(s + l4 + 18, o + l4 + 18, f->hlen - l4 - 18))
+	    memcmp(s + l4 + 14, o + l4 + 14, 2) ||
+	    memcmp(s + l4 + 18, o + l4 + 18, f->hlen - l4 - 18))
 		return "TCP ports, ACK, window or options";
 	if (!ref_l4_ok(s, l3, l4, n - l4, f->v6, IPPROTO_TCP))
 		return "TCP checksum";
@@ -615,21 +692,22 @@ static const char *check_seg(const struct fb *f, const uint8_t *o, const uint8_t
 
 struct tso_case {
 	uint16_t mss;
-	uint8_t gso_type;	/* 0: TCPV4/TCPV6 as the frame is */
-	uint32_t max_l3;	/* 0: 1500 */
-	bool lie;		/* hdr_len and csum_start the guest got wrong */
+	uint8_t gso_type; /* 0: TCPV4/TCPV6 as the frame is */
+	uint32_t max_l3;  /* 0: 1500 */
+	bool lie;	  /* hdr_len and csum_start the guest got wrong */
 };
 
 static void tso_vh(const struct fb *f, const struct tso_case *c, struct vx_vnet_hdr *vh)
 {
 	*vh = (struct vx_vnet_hdr){
-		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-		.gso_type = c->gso_type ? c->gso_type
-					: f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
-		.hdr_len = c->lie ? 7 : (uint16_t)f->hlen,
-		.gso_size = c->mss,
-		.csum_start = c->lie ? 0xfff0 : (uint16_t)f->l4,
-		.csum_offset = c->lie ? 0xffff : 16,
+	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	    .gso_type = c->gso_type ? c->gso_type
+			: f->v6	    ? VIRTIO_NET_HDR_GSO_TCPV6
+				    : VIRTIO_NET_HDR_GSO_TCPV4,
+	    .hdr_len = c->lie ? 7 : (uint16_t)f->hlen,
+	    .gso_size = c->mss,
+	    .csum_start = c->lie ? 0xfff0 : (uint16_t)f->l4,
+	    .csum_offset = c->lie ? 0xffff : 16,
 	};
 }
 
@@ -698,7 +776,7 @@ static struct fb tso_frame(bool v6, uint32_t plen)
 
 static void test_tso(void)
 {
-	static const uint32_t odd[] = { 7, 1, 333, 1, 2, 4096, 13 }, small[] = { 1000, 17, 1 };
+	static const uint32_t odd[] = {7, 1, 333, 1, 2, 4096, 13}, small[] = {1000, 17, 1};
 	struct fb f;
 	unsigned int n;
 
@@ -708,119 +786,118 @@ static void test_tso(void)
 	f.flags = F_ACK | F_PSH | F_FIN;
 	fb_build(fr, &f);
 	n = spread(fr, f.len, odd, 7);
-	expect_tso(&f, n, (struct tso_case){ .mss = 1448 }, "IPv4, timestamps, PSH+FIN, odd pieces");
-	expect_tso(&f, n, (struct tso_case){ .mss = 1448, .lie = true },
+	expect_tso(&f, n, (struct tso_case){.mss = 1448}, "IPv4, timestamps, PSH+FIN, odd pieces");
+	expect_tso(&f, n, (struct tso_case){.mss = 1448, .lie = true},
 		   "  ... with hdr_len and csum_start lies (ignored)");
-	expect_tso(&f, spread_n(fr, f.len, 1), (struct tso_case){ .mss = 1000 },
+	expect_tso(&f, spread_n(fr, f.len, 1), (struct tso_case){.mss = 1000},
 		   "  ... one flat piece, MSS 1000");
 
 	f = fb_tcp(false, 3000, payload);
 	f.flags = F_ACK | F_PSH | F_CWR | F_ECE;
 	f.id = 0xfffe;
 	fb_build(fr, &f);
-	n = spread(fr, f.len, (uint32_t[]){ 1 }, 1);
+	n = spread(fr, f.len, (uint32_t[]){1}, 1);
 	expect_tso(&f, n,
-		   (struct tso_case){ .mss = 536,
-				      .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 |
-						  VIRTIO_NET_HDR_GSO_ECN },
+		   (struct tso_case){.mss = 536,
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN},
 		   "IPv4, CWR+ECE (ECN), ids wrapping, 1-byte pieces");
 	f.flags = F_ACK | F_CWR;
 	fb_build(fr, &f);
-	n = spread(fr, f.len, (uint32_t[]){ 1 }, 1);
-	expect_tso(&f, n, (struct tso_case){ .mss = 536 }, "IPv4, CWR without the ECN bit");
+	n = spread(fr, f.len, (uint32_t[]){1}, 1);
+	expect_tso(&f, n, (struct tso_case){.mss = 536}, "IPv4, CWR without the ECN bit");
 
 	f = tso_frame(true, 20000);
-	expect_tso(&f, spread(fr, f.len, small, 3), (struct tso_case){ .mss = 1428 },
+	expect_tso(&f, spread(fr, f.len, small, 3), (struct tso_case){.mss = 1428},
 		   "IPv6, pieces of 1000, 17 and 1 bytes");
 	f = fb_tcp(true, 30001, payload);
 	f.ext = 2, f.vlan = true, f.flags = F_ACK | F_FIN;
 	fb_build(fr, &f);
-	expect_tso(&f, spread_n(fr, f.len, 256), (struct tso_case){ .mss = 1400 },
+	expect_tso(&f, spread_n(fr, f.len, 256), (struct tso_case){.mss = 1400},
 		   "IPv6, VLAN, 2 extension headers, odd payload, 256 pieces");
 
 	f = fb_tcp(false, 65535 - 28 - 32, payload);
 	f.ipopt = 8;
 	fb_build(fr, &f);
-	expect_tso(&f, spread_n(fr, f.len, 256), (struct tso_case){ .mss = 1440 },
+	expect_tso(&f, spread_n(fr, f.len, 256), (struct tso_case){.mss = 1440},
 		   "IPv4 with options, 64 KiB, 256 pieces");
 	f = tso_frame(false, 65535 - 52);
-	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){ .mss = VX_TSO_MIN_MSS },
+	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){.mss = VX_TSO_MIN_MSS},
 		   "64 KiB at the smallest MSS (256 segments)");
 	f = tso_frame(true, 65535 - 40 - 32);
-	expect_tso(&f, spread(fr, f.len, odd, 7),
-		   (struct tso_case){ .mss = 8928, .max_l3 = 9000 }, "IPv6 64 KiB, MTU 9000");
+	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){.mss = 8928, .max_l3 = 9000},
+		   "IPv6 64 KiB, MTU 9000");
 	f = tso_frame(false, 1448);
 	f.flags = F_ACK | F_PSH | F_FIN | F_CWR;
 	fb_build(fr, &f);
-	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){ .mss = 1448 },
+	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){.mss = 1448},
 		   "payload of exactly one MSS: one segment, flags kept");
 	f = tso_frame(false, 0);
-	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){ .mss = 1448 },
+	expect_tso(&f, spread(fr, f.len, odd, 7), (struct tso_case){.mss = 1448},
 		   "no payload: one segment of headers");
 }
 
 static void test_tso_hostile(void)
 {
-	struct tso_case c = { .mss = 1448 };
+	struct tso_case c = {.mss = 1448};
 	struct vx_vnet_hdr vh;
 	struct vx_tso t;
 	struct fb f = tso_frame(false, 5000), g;
-	unsigned int n = spread(fr, f.len, (uint32_t[]){ 100, 3 }, 2), i;
+	unsigned int n = spread(fr, f.len, (uint32_t[]){100, 3}, 2), i;
 	uint32_t room;
 	bool ok;
 
-	expect_tso_err(&f, n, f.len, (struct tso_case){ .mss = 0 }, VX_TSO_TOO_MANY, "gso_size 0");
-	expect_tso_err(&f, n, f.len, (struct tso_case){ .mss = 1 }, VX_TSO_TOO_MANY, "gso_size 1");
-	expect_tso_err(&f, n, f.len, (struct tso_case){ .mss = VX_TSO_MIN_MSS - 1 },
-		       VX_TSO_TOO_MANY, "gso_size just below VX_TSO_MIN_MSS");
-	expect_tso_err(&f, n, f.len, (struct tso_case){ .mss = 1461 }, VX_TSO_TOO_BIG,
+	expect_tso_err(&f, n, f.len, (struct tso_case){.mss = 0}, VX_TSO_TOO_MANY, "gso_size 0");
+	expect_tso_err(&f, n, f.len, (struct tso_case){.mss = 1}, VX_TSO_TOO_MANY, "gso_size 1");
+	expect_tso_err(&f, n, f.len, (struct tso_case){.mss = VX_TSO_MIN_MSS - 1}, VX_TSO_TOO_MANY,
+		       "gso_size just below VX_TSO_MIN_MSS");
+	expect_tso_err(&f, n, f.len, (struct tso_case){.mss = 1461}, VX_TSO_TOO_BIG,
 		       "headers + MSS over the MTU");
 	tso_vh(&f, &c, &vh);
 	tap_is(vx_tso_begin(&t, &vh, segs, n, f.len, 0xffffffffu), 0,
 	       "tso: max_l3 0xffffffff does not overflow");
 	expect_tso_err(&f, n, f.len,
-		       (struct tso_case){ .mss = 1448, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 },
+		       (struct tso_case){.mss = 1448, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6},
 		       VX_TSO_BAD_HDR, "gso_type TCPV6 on an IPv4 frame");
 	expect_tso_err(&f, n, f.len,
-		       (struct tso_case){ .mss = 1448, .gso_type = VIRTIO_NET_HDR_GSO_UDP },
+		       (struct tso_case){.mss = 1448, .gso_type = VIRTIO_NET_HDR_GSO_UDP},
 		       VX_TSO_BAD_HDR, "gso_type UDP on a TCP frame");
-	expect_tso_err(&f, n, f.len, (struct tso_case){ .mss = 1448, .gso_type = 0x7f },
+	expect_tso_err(&f, n, f.len, (struct tso_case){.mss = 1448, .gso_type = 0x7f},
 		       VX_TSO_BAD_HDR, "gso_type 0x7f");
-	expect_tso_err(&f, n, f.len, (struct tso_case){ .mss = 1448, .gso_type = 0x80 },
+	expect_tso_err(&f, n, f.len, (struct tso_case){.mss = 1448, .gso_type = 0x80},
 		       VX_TSO_BAD_HDR, "gso_type ECN alone");
 	expect_tso_err(&f, n, f.len - 1, c, VX_TSO_BAD_HDR, "len one short of the IP length");
 	expect_tso_err(&f, n, f.len + 1, c, VX_TSO_BAD_HDR, "len beyond what the pieces hold");
 	wr16(fr + f.l3 + 2, f.len - f.l3 - 1);
-	n = spread(fr, f.len, (uint32_t[]){ 100, 3 }, 2);
+	n = spread(fr, f.len, (uint32_t[]){100, 3}, 2);
 	expect_tso_err(&f, n, f.len, c, VX_TSO_BAD_HDR, "IPv4 total length one short of len");
 	f = tso_frame(false, 5000);
-	n = spread(fr, f.len, (uint32_t[]){ 100, 3 }, 2);
+	n = spread(fr, f.len, (uint32_t[]){100, 3}, 2);
 	expect_tso_err(&f, n, 40, c, VX_TSO_BAD_HDR, "frame shorter than its headers");
 	expect_tso_err(&f, 0, f.len, c, VX_TSO_BAD_HDR, "no pieces");
 	expect_tso_err(&f, n, VX_TSO_MAX_LEN + 1, c, VX_TSO_TOO_BIG, "len over VX_TSO_MAX_LEN");
 	expect_tso_err(&f, n, 0xffffffffu, c, VX_TSO_TOO_BIG, "len 0xffffffff");
 	g = tso_frame(true, 5000);
-	n = spread(fr, g.len, (uint32_t[]){ 1 }, 1);
-	expect_tso_err(&g, n, g.len,
-		       (struct tso_case){ .mss = 1448, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 },
-		       VX_TSO_BAD_HDR, "gso_type TCPV4 on an IPv6 frame (headers in 1-byte pieces)");
+	n = spread(fr, g.len, (uint32_t[]){1}, 1);
+	expect_tso_err(
+	    &g, n, g.len, (struct tso_case){.mss = 1448, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4},
+	    VX_TSO_BAD_HDR, "gso_type TCPV4 on an IPv6 frame (headers in 1-byte pieces)");
 	g = fb_tcp(false, 5000, payload);
 	g.udp = true;
 	fb_build(fr, &g);
-	n = spread(fr, g.len, (uint32_t[]){ 64 }, 1);
+	n = spread(fr, g.len, (uint32_t[]){64}, 1);
 	expect_tso_err(&g, n, g.len, c, VX_TSO_BAD_HDR, "a UDP frame with TCPV4");
 	f = tso_frame(false, 5000);
 	fr[f.l4 + 12] = 0x40;
-	n = spread(fr, f.len, (uint32_t[]){ 64 }, 1);
+	n = spread(fr, f.len, (uint32_t[]){64}, 1);
 	expect_tso_err(&f, n, f.len, c, VX_TSO_BAD_HDR, "TCP doff 4");
 	f = tso_frame(false, 5000);
 	fr[f.l3] = 0x44;
-	n = spread(fr, f.len, (uint32_t[]){ 64 }, 1);
+	n = spread(fr, f.len, (uint32_t[]){64}, 1);
 	expect_tso_err(&f, n, f.len, c, VX_TSO_BAD_HDR, "IHL 4");
 
 	/* Too little room: nothing written past it, nothing lost, then it goes on. */
 	f = tso_frame(false, 5000);
-	n = spread(fr, f.len, (uint32_t[]){ 100, 3 }, 2);
+	n = spread(fr, f.len, (uint32_t[]){100, 3}, 2);
 	tso_vh(&f, &c, &vh);
 	room = f.hlen + c.mss - 1;
 	memset(outbuf, 0xcc, sizeof(outbuf));
@@ -902,14 +979,15 @@ static void expect_merged(int n, bool resegment, const char *name)
 		why = "IPv4 total length or header checksum";
 	else if (f->v6 && rd16(merged + l3 + 4) != m - l3 - 40)
 		why = "IPv6 payload length";
-	else if (rd16(merged + l4 + 16) != ref_fold(ref_pseudo(merged, l3, f->v6, IPPROTO_TCP, m - l4)))
+	else if (rd16(merged + l4 + 16) !=
+		 ref_fold(ref_pseudo(merged, l3, f->v6, IPPROTO_TCP, m - l4)))
 		why = "TCP check field is not the folded pseudo-header sum";
 	else if (merged[l4 + 13] != (gf[0].flags | (gf[n - 1].flags & F_PSH)))
 		why = "TCP flags";
 	else if (rd32(merged + l4 + 4) != f->seq)
 		why = "TCP sequence";
 	if (!why && resegment) {
-		one = (struct vx_seg){ merged, m, 0 };
+		one = (struct vx_seg){merged, m, 0};
 		if (vx_tso_begin(&t, &vh, &one, 1, m, 1500) != 0)
 			why = "the segmenter refused the merged packet";
 		while (!why && (out = vx_tso_next(&t, outbuf, sizeof(outbuf))) > 0) {
@@ -937,9 +1015,18 @@ static int gro_train(struct fb base, int n, void (*mod_last)(struct fb *))
 	return held;
 }
 
-static void m_psh(struct fb *f) { f->flags |= F_PSH; }
-static void m_short(struct fb *f) { f->plen -= 1; }
-static void m_back1(struct fb *f) { f->seq -= 1; }
+static void m_psh(struct fb *f)
+{
+	f->flags |= F_PSH;
+}
+static void m_short(struct fb *f)
+{
+	f->plen -= 1;
+}
+static void m_back1(struct fb *f)
+{
+	f->seq -= 1;
+}
 
 static void test_gro_merge(void)
 {
@@ -958,7 +1045,8 @@ static void test_gro_merge(void)
 	expect_merged(5, true, "PSH included and carried to the merged header");
 	tap_is(gro_train(b4, 4, m_short), 4, "gro: train ending in a shorter segment held");
 	gro_seg(b4, 4, m_back1);
-	tap_is(offer(4), VX_GRO_FLUSH, "  ... the shorter one ended it (the next in sequence flushes)");
+	tap_is(offer(4), VX_GRO_FLUSH,
+	       "  ... the shorter one ended it (the next in sequence flushes)");
 	expect_merged(4, true, "shorter last segment");
 	b = b4, b.id = 0xfffd;
 	tap_is(gro_train(b, 6, NULL), 6, "gro: IPv4 ids wrapping through 0xffff held");
@@ -980,42 +1068,127 @@ static void test_gro_merge(void)
 	tap_is(offer(0), VX_GRO_HELD, "gro: a lone segment is held");
 	vx_gro_finish(&g, &vh);
 	tap_ok(vh.flags == VIRTIO_NET_HDR_F_DATA_VALID && vh.gso_type == 0 && vh.gso_size == 0 &&
-		       vh.csum_start == 0 && g.n == 1 && gro_flat() == gf[0].len &&
-		       !memcmp(merged, gfr[0], gf[0].len),
+		   vh.csum_start == 0 && g.n == 1 && gro_flat() == gf[0].len &&
+		   !memcmp(merged, gfr[0], gf[0].len),
 	       "gro: a single segment is finished unchanged, DATA_VALID only");
 	vx_gro_init(&g);
 	vx_gro_finish(&g, &vh);
-	tap_ok(vh.flags == 0 && vh.gso_type == 0, "gro: finishing an empty train gives a zero header");
+	tap_ok(vh.flags == 0 && vh.gso_type == 0,
+	       "gro: finishing an empty train gives a zero header");
 }
 
-static void m_port(struct fb *f) { f->sport++; }
-static void m_gap(struct fb *f) { f->seq++; }
-static void m_back(struct fb *f) { f->seq -= f->plen; }
-static void m_ack(struct fb *f) { f->ack++; }
-static void m_win(struct fb *f) { f->win++; }
-static void m_ts(struct fb *f) { f->tsval++; }
-static void m_nots(struct fb *f) { f->tcpopt = 0; }
-static void m_ttl(struct fb *f) { f->ttl--; }
-static void m_tos(struct fb *f) { f->tos = 2; }
-static void m_mac(struct fb *f) { f->mac = 9; }
-static void m_vlan(struct fb *f) { f->vlan = true; }
-static void m_v6(struct fb *f) { f->v6 = true; }
-static void m_fin(struct fb *f) { f->flags |= F_FIN; }
-static void m_syn(struct fb *f) { f->flags |= F_SYN; }
-static void m_rst(struct fb *f) { f->flags |= F_RST; }
-static void m_urg(struct fb *f) { f->flags |= F_URG; }
-static void m_cwr(struct fb *f) { f->flags |= F_CWR; }
-static void m_ece(struct fb *f) { f->flags |= F_ECE; }
-static void m_noack(struct fb *f) { f->flags = 0; }
-static void m_zero(struct fb *f) { f->plen = 0; }
-static void m_bigger(struct fb *f) { f->plen += 1; }
-static void m_ipopt(struct fb *f) { f->ipopt = 4; }
-static void m_ext(struct fb *f) { f->ext = 1; }
-static void m_idjump(struct fb *f) { f->id += 5; }
-static void m_idsame(struct fb *f) { f->id -= 2; }
-static void m_nodf(struct fb *f) { f->frag = 0; }
-static void m_frag(struct fb *f) { f->frag = 0x2000; }
-static void m_udp(struct fb *f) { f->udp = true; }
+static void m_port(struct fb *f)
+{
+	f->sport++;
+}
+static void m_gap(struct fb *f)
+{
+	f->seq++;
+}
+static void m_back(struct fb *f)
+{
+	f->seq -= f->plen;
+}
+static void m_ack(struct fb *f)
+{
+	f->ack++;
+}
+static void m_win(struct fb *f)
+{
+	f->win++;
+}
+static void m_ts(struct fb *f)
+{
+	f->tsval++;
+}
+static void m_nots(struct fb *f)
+{
+	f->tcpopt = 0;
+}
+static void m_ttl(struct fb *f)
+{
+	f->ttl--;
+}
+static void m_tos(struct fb *f)
+{
+	f->tos = 2;
+}
+static void m_mac(struct fb *f)
+{
+	f->mac = 9;
+}
+static void m_vlan(struct fb *f)
+{
+	f->vlan = true;
+}
+static void m_v6(struct fb *f)
+{
+	f->v6 = true;
+}
+static void m_fin(struct fb *f)
+{
+	f->flags |= F_FIN;
+}
+static void m_syn(struct fb *f)
+{
+	f->flags |= F_SYN;
+}
+static void m_rst(struct fb *f)
+{
+	f->flags |= F_RST;
+}
+static void m_urg(struct fb *f)
+{
+	f->flags |= F_URG;
+}
+static void m_cwr(struct fb *f)
+{
+	f->flags |= F_CWR;
+}
+static void m_ece(struct fb *f)
+{
+	f->flags |= F_ECE;
+}
+static void m_noack(struct fb *f)
+{
+	f->flags = 0;
+}
+static void m_zero(struct fb *f)
+{
+	f->plen = 0;
+}
+static void m_bigger(struct fb *f)
+{
+	f->plen += 1;
+}
+static void m_ipopt(struct fb *f)
+{
+	f->ipopt = 4;
+}
+static void m_ext(struct fb *f)
+{
+	f->ext = 1;
+}
+static void m_idjump(struct fb *f)
+{
+	f->id += 5;
+}
+static void m_idsame(struct fb *f)
+{
+	f->id -= 2;
+}
+static void m_nodf(struct fb *f)
+{
+	f->frag = 0;
+}
+static void m_frag(struct fb *f)
+{
+	f->frag = 0x2000;
+}
+static void m_udp(struct fb *f)
+{
+	f->udp = true;
+}
 
 /*
  * A train of two, then a third segment changed by mod: want from the train,
@@ -1035,7 +1208,10 @@ static void expect_third(struct fb base, void (*mod)(struct fb *), enum vx_gro_r
 	tap_ok(ok, "gro: %s", name);
 }
 
-static void m_badipsum(uint8_t *o, struct fb *f) { o[f->l3 + 10] ^= 1; }
+static void m_badipsum(uint8_t *o, struct fb *f)
+{
+	o[f->l3 + 10] ^= 1;
+}
 
 static void test_gro_rules(void)
 {
@@ -1153,9 +1329,9 @@ static int write_seed(const char *dir, const char *target, int i, const uint8_t 
 static int write_corpus(const char *dir)
 {
 	static uint8_t buf[BIG];
-	struct fb f[6] = { fb_tcp(false, 100, NULL), fb_tcp(true, 300, NULL),
-			   fb_tcp(false, 50, NULL), fb_tcp(true, 20, NULL),
-			   fb_tcp(false, 3000, NULL), fb_tcp(true, 4000, NULL) };
+	struct fb f[6] = {fb_tcp(false, 100, NULL),  fb_tcp(true, 300, NULL),
+			  fb_tcp(false, 50, NULL),   fb_tcp(true, 20, NULL),
+			  fb_tcp(false, 3000, NULL), fb_tcp(true, 4000, NULL)};
 	int i, j, err = 0;
 	size_t n;
 

@@ -36,7 +36,7 @@ static uint64_t sum_tail(const uint8_t *p, uint32_t len, uint64_t acc)
 {
 	uint32_t v32;
 	uint16_t v16;
-	uint8_t last[2] = { 0, 0 };
+	uint8_t last[2] = {0, 0};
 
 	if (len & 4) {
 		memcpy(&v32, p, 4);
@@ -114,11 +114,13 @@ uint16_t vx_csum_finish(uint32_t sum)
 /* The length as the big-endian word(s) the pseudo-header holds. */
 static uint32_t pseudo_tail(uint8_t proto, uint32_t l4_len, uint32_t sum)
 {
-	uint8_t b[8] = { (uint8_t)(l4_len >> 24), (uint8_t)(l4_len >> 16),
-			 (uint8_t)(l4_len >> 8),  (uint8_t)l4_len,
-			 0,			  0,
-			 0,			  proto };
+	uint8_t b[8] = {0};
 
+	b[0] = (uint8_t)(l4_len >> 24);
+	b[1] = (uint8_t)(l4_len >> 16);
+	b[2] = (uint8_t)(l4_len >> 8);
+	b[3] = (uint8_t)l4_len;
+	b[7] = proto;
 	return vx_csum_partial(b, sizeof(b), sum);
 }
 

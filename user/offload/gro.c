@@ -128,7 +128,7 @@ static enum vx_gro_res gro_start(struct vx_gro *g, const uint8_t *frame, const u
 	g->closed = false;
 	g->last_flags = flags;
 	g->payload = plen;
-	g->piece[0] = (struct vx_gro_piece){ frame + h->hdr_len, plen, cookie };
+	g->piece[0] = (struct vx_gro_piece){frame + h->hdr_len, plen, cookie};
 	g->n = 1;
 	return VX_GRO_HELD;
 }
@@ -153,7 +153,7 @@ static enum vx_gro_res gro_join(struct vx_gro *g, const uint8_t *frame, const ui
 	g->last_flags = flags;
 	/* PSH or a short segment is the train's last (tcp_gro_receive: flush after it). */
 	g->closed = (flags & TCP_FLAG_PSH) || plen < g->mss;
-	g->piece[g->n++] = (struct vx_gro_piece){ frame + h->hdr_len, plen, cookie };
+	g->piece[g->n++] = (struct vx_gro_piece){frame + h->hdr_len, plen, cookie};
 	return VX_GRO_HELD;
 }
 

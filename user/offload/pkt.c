@@ -19,16 +19,15 @@
 #define ETH_HLEN_VLAN 18u
 #define IPV6_HLEN     40u
 /* RFC 8200 4.1 order: hop-by-hop, destination options, routing, destination options. */
-#define IPV6_MAX_EXT  4
-#define IP_MF_OFFSET  0x3fff
+#define IPV6_MAX_EXT 4
+#define IP_MF_OFFSET 0x3fff
 
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static int parse_ipv4(const uint8_t *hdr, uint32_t avail, uint32_t frame_len,
-		      struct vx_pkt_hdrs *h)
+static int parse_ipv4(const uint8_t *hdr, uint32_t avail, uint32_t frame_len, struct vx_pkt_hdrs *h)
 {
 	const uint8_t *ip = hdr + h->l3_off;
 	uint32_t ihl, tot;
@@ -56,8 +55,7 @@ static bool ipv6_is_ext(uint8_t nh)
 	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS;
 }
 
-static int parse_ipv6(const uint8_t *hdr, uint32_t avail, uint32_t frame_len,
-		      struct vx_pkt_hdrs *h)
+static int parse_ipv6(const uint8_t *hdr, uint32_t avail, uint32_t frame_len, struct vx_pkt_hdrs *h)
 {
 	const uint8_t *ip = hdr + h->l3_off;
 	uint32_t off, n;
@@ -119,8 +117,7 @@ static int parse_l4(const uint8_t *hdr, uint32_t avail, struct vx_pkt_hdrs *h)
 	return VX_PKT_OK;
 }
 
-int vx_pkt_parse(const uint8_t *hdr, uint32_t copy_len, uint32_t frame_len,
-		 struct vx_pkt_hdrs *h)
+int vx_pkt_parse(const uint8_t *hdr, uint32_t copy_len, uint32_t frame_len, struct vx_pkt_hdrs *h)
 {
 	uint32_t avail = copy_len < frame_len ? copy_len : frame_len;
 	uint16_t type;

@@ -187,7 +187,7 @@ static void tso_patch_tcp(const struct vx_tso *t, uint8_t *dst, uint32_t n, uint
 	if (t->seg > 0)
 		flags &= (uint8_t)~TCP_FLAG_CWR;
 	if (t->seg + 1 < t->nsegs)
-		flags &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+		flags &= (uint8_t) ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
 	wr32(th + 4, t->seq);
 	th[13] = flags;
 	wr16(th + 16, 0);
