@@ -28,11 +28,13 @@ all:
 include bpf/Build.mk
 include user/Build.mk
 include tests/Build.mk
+include tests/fuzz/Build.mk
 include tools/Build.mk
 
 help:
 	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"
 	@echo "make check      build and run every test (unit, BPF fixtures, namespace, end-to-end, kmod)"
+	@echo "make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each, default 60)"
 	@echo "make kmod       build kmod/vhost_xdp.ko (KDIR=... to pick the kernel headers)"
 	@echo "make test       same as check"
 	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...)"

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs every test under prove (TAP), in the order unit, bpf, ns, e2e, kmod.
+# Runs every test under prove (TAP), in the order unit, fuzz, bpf, ns, e2e, kmod.
 #
 #   tests/run-all.sh [FILTER...]
 #
-# A FILTER that names a kind (unit, bpf, ns, e2e, kmod) selects that kind; any
+# A FILTER that names a kind (unit, fuzz, bpf, ns, e2e, kmod) selects that kind; any
 # other FILTER selects the tests whose path contains it. VX_SKIP_SLOW=1
 # leaves out tests/e2e and tests/kmod (QEMU guests). VX_TEST_TIMEOUT (seconds, default 900) bounds each
 # test. The C programs come from build/tests/<kind>/ (run `make` first).
@@ -12,7 +12,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${VX_BUILD:-$ROOT/build}
-KINDS=(unit bpf ns e2e kmod)
+KINDS=(unit fuzz bpf ns e2e kmod)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run-all.sh: the tests need root (namespaces, XDP, hugepages)" >&2

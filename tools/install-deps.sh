@@ -4,8 +4,9 @@
 # mounts bpffs. Idempotent: apt is only run when something is missing.
 set -euo pipefail
 
+# libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (make fuzz, tests/fuzz).
 BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
-	    pkg-config libelf-dev zlib1g-dev)
+	    pkg-config libelf-dev zlib1g-dev libclang-rt-14-dev)
 # perl ships prove; dpdk-dev ships dpdk-testpmd; the librte-net-* drivers are
 # the vhost/virtio-user/af_xdp/tap PMDs the end-to-end tests load.
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio

@@ -58,6 +58,12 @@ struct vx_pkt_hdrs {
 int vx_pkt_parse(const uint8_t *hdr, uint32_t copy_len, uint32_t frame_len,
 		 struct vx_pkt_hdrs *h);
 
+/*
+ * The pseudo-header sum (csum.h) of the IPv4/IPv6 packet h describes in hdr,
+ * for l4_len bytes of h->l4_proto. h must come from vx_pkt_parse over hdr.
+ */
+uint32_t vx_pkt_pseudo(const uint8_t *hdr, const struct vx_pkt_hdrs *h, uint32_t l4_len);
+
 enum vx_csum_state {
 	VX_CSUM_NONE = 0,	/* not TCP/UDP over IP, or not parsed: the guest checks */
 	VX_CSUM_GOOD,		/* L4 checksum verified (UDP checksum 0 over IPv4 counts as good) */
@@ -72,7 +78,9 @@ enum vx_csum_state vx_pkt_csum_verify(const uint8_t *frame, uint32_t len,
  * virtio 1.2 5.1.6.2: a frame with NEEDS_CSUM (and no GSO) gets the
  * checksum over [csum_start, len) stored at csum_start + csum_offset. The
  * guest's offsets are checked (csum_start < len, the field wholly inside
- * the frame); returns 0, or VX_PKT_SHORT if they point outside.
+ * the frame); returns 0, or VX_PKT_SHORT if they point outside. A result of
+ * 0 is stored as 0xffff (as Linux's skb_checksum_help: to UDP, 0 would mean
+ * "no checksum"; to TCP both are the same). The caller checks vh->flags.
  */
 int vx_pkt_csum_fill(uint8_t *frame, uint32_t len, const struct vx_vnet_hdr *vh);
 

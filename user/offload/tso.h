@@ -62,14 +62,24 @@ struct vx_tso {
 
 /*
  * Prepares to cut the frame of len bytes lying in src (nsrc pieces, the
- * virtio-net header already skipped). max_l3 is the NIC's MTU: each
- * segment's IP packet is at most that. Returns 0 or a vx_tso_err.
+ * virtio-net header already skipped; pieces beyond len bytes are ignored,
+ * pieces holding fewer than len bytes are refused). max_l3 is the NIC's MTU:
+ * each segment's IP packet is at most that. The IP header's length must
+ * be len (IPv4 total length, IPv6 payload length), else VX_TSO_BAD_HDR.
+ * The ECN bit of gso_type is accepted either way: CWR goes on the first
+ * segment only. A payload of at most one MSS (or none) is one segment.
+ * src must stay valid until the last vx_tso_next. Returns 0 or a vx_tso_err.
  */
 int vx_tso_begin(struct vx_tso *t, const struct vx_vnet_hdr *vh, const struct vx_seg *src,
 		 unsigned int nsrc, uint32_t len, uint32_t max_l3);
 /*
  * Writes the next segment into dst (room bytes, at least the headers plus
- * the MSS) and returns its length; 0 when every segment was written.
+ * the MSS) and returns its length; 0 when every segment was written. If the
+ * segment does not fit room, nothing is written and 0 is returned without
+ * moving on: t->seg < t->nsegs then tells the caller the frame was cut
+ * short (room >= h.hdr_len + mss always suffices; vx_tso_begin made sure
+ * that is at most max_l3 + h.l3_off). After a refused vx_tso_begin it
+ * returns 0.
  */
 uint32_t vx_tso_next(struct vx_tso *t, uint8_t *dst, uint32_t room);
 

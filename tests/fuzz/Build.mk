@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# libFuzzer targets (tests/fuzz/fuzz_*.c): built with clang and the
+# sanitizers straight from the offload engines' sources (they need nothing
+# else), outside `all`. Debian 12's libFuzzer runtime is libclang-rt-14-dev.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_SRCS    := $(wildcard user/offload/*.c)
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Wshadow -Iinclude -Iuser -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard user/offload/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS)
+
+# FUZZ_SECONDS per target; new inputs go to $(BUILD)/fuzz/corpus, crashes to $(BUILD)/fuzz/.
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
