@@ -16,6 +16,7 @@
 #include "dp/net.h"
 #include "log.h"
 #include "nic_priv.h"
+#include "offload/tso.h"
 
 static int nic_read_mtu(const char *ifname, uint32_t *mtu, bool *up)
 {
@@ -130,6 +131,10 @@ int vx_worker_init(struct vx_nic *nic, unsigned int i)
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->wake_fd < 0)
 		return -errno;
+	vx_gro_init(&w->gro);
+	w->gso_buf = malloc(VX_TSO_MAX_LEN);
+	if (!w->gso_buf)
+		return -ENOMEM;
 	return vx_ep_add(w, w->wake_fd, EV(EV_WAKE, 0, 0));
 }
 
@@ -244,6 +249,8 @@ void vx_nic_close(struct vx_nic *nic)
 			close(w->epfd);
 		if (w->wake_fd >= 0)
 			close(w->wake_fd);
+		free(w->gso_buf);
+		w->gso_buf = NULL;
 		w->epfd = w->wake_fd = -1;
 	}
 }

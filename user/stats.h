@@ -28,7 +28,18 @@
 	X(tx_in_place)		/* dedicated queue: sent from guest memory, not copied */  \
 	X(rx_in_place)		/* dedicated queue: written by the kernel into the guest */\
 	X(rx_buf_refused)	/* dedicated queue: RX buffer unusable, returned empty */  \
-	X(rx_drop_kernel)	/* dedicated queue: dropped by the kernel (no buffer) */
+	X(rx_drop_kernel)	/* dedicated queue: dropped by the kernel (no buffer) */\
+	X(tx_csum)		/* checksums finished for the guest (NEEDS_CSUM) */        \
+	X(tx_gso)		/* guest TSO frames cut into segments */                   \
+	X(tx_gso_segs)		/* segments those made */                                  \
+	X(tx_gso_local)		/* TSO frames passed whole to a port with GUEST_TSO */     \
+	X(tx_drop_bad_offload)	/* offload request refused: bad header, not negotiated */  \
+	X(tx_drop_gso_segs)	/* TSO frame with too many segments (MSS too small) */     \
+	X(tx_drop_gso_too_big)	/* TSO frame too long, or headers + MSS over the MTU */    \
+	X(rx_csum_good)		/* L4 checksum verified: DATA_VALID */                     \
+	X(rx_csum_bad)		/* L4 checksum wrong: passed on without DATA_VALID */      \
+	X(rx_gro)		/* coalesced packets delivered (GUEST_TSO) */              \
+	X(rx_gro_segs)		/* wire frames in them */
 
 #define VX_NIC_COUNTERS(X)                                                                 \
 	X(rx_frames)		/* frames taken from the AF_XDP sockets */                 \

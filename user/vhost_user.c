@@ -24,12 +24,33 @@
 
 #define BIT(n) (1ull << (n))
 
+/* virtio 1.2 5.1.6.2 and 5.1.6.4: offloads done here (user/offload/). */
+#define VX_OFFLOAD_FEATURES                                                                  \
+	(BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) | \
+	 BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN) |                           \
+	 BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |                        \
+	 BIT(VIRTIO_NET_F_GUEST_ECN))
+
+static void dev_set_offload(struct vx_dev *dev, uint64_t f)
+{
+	struct vx_offload *o = &dev->offl;
+
+	o->tx_csum = f & BIT(VIRTIO_NET_F_CSUM);
+	o->tx_tso4 = o->tx_csum && (f & BIT(VIRTIO_NET_F_HOST_TSO4));
+	o->tx_tso6 = o->tx_csum && (f & BIT(VIRTIO_NET_F_HOST_TSO6));
+	o->tx_ecn = (o->tx_tso4 || o->tx_tso6) && (f & BIT(VIRTIO_NET_F_HOST_ECN));
+	o->rx_csum = f & BIT(VIRTIO_NET_F_GUEST_CSUM);
+	o->rx_tso4 = o->rx_csum && (f & BIT(VIRTIO_NET_F_GUEST_TSO4));
+	o->rx_tso6 = o->rx_csum && (f & BIT(VIRTIO_NET_F_GUEST_TSO6));
+	o->rx_ecn = (o->rx_tso4 || o->rx_tso6) && (f & BIT(VIRTIO_NET_F_GUEST_ECN));
+}
+
 uint64_t vx_dev_features(void)
 {
 	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
 	       BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
 	       BIT(VIRTIO_F_ANY_LAYOUT) | BIT(VIRTIO_NET_F_MTU) | BIT(VHOST_F_LOG_ALL) |
-	       BIT(VU_F_PROTOCOL_FEATURES);
+	       BIT(VU_F_PROTOCOL_FEATURES) | VX_OFFLOAD_FEATURES;
 }
 
 uint64_t vx_dev_offered(const struct vx_dev *dev)
@@ -134,6 +155,7 @@ static void dev_reset(struct vx_dev *dev)
 	vx_mem_clear(&dev->mem);
 	vx_dirty_log_unmap(&dev->log);
 	dev->features = 0;
+	dev_set_offload(dev, 0);
 	dev->mtu = 0;
 	dev->rxfmt.mrg_rxbuf = false;
 	dev->rxfmt.hdr_len = sizeof(struct virtio_net_hdr);
@@ -167,6 +189,7 @@ static int h_set_features(struct vx_dev *dev, struct vu_msg *m)
 	if (f & ~vx_dev_offered(dev))
 		return -EINVAL;
 	dev->features = f;
+	dev_set_offload(dev, f);
 	dev->rxfmt.mrg_rxbuf = f & BIT(VIRTIO_NET_F_MRG_RXBUF);
 	/* 5.1.6: the header has num_buffers with VERSION_1 or MRG_RXBUF. */
 	dev->rxfmt.hdr_len = (f & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF))) ?

@@ -65,6 +65,19 @@ struct vx_rx_route {
 	bool shared;		/* other workers write the pair too: hold its lock */
 };
 
+/*
+ * The offloads a guest negotiated (virtio 1.2 5.1.3.1: each TSO feature
+ * needs its checksum feature; one without it counts as off here).
+ */
+struct vx_offload {
+	bool tx_csum;		/* VIRTIO_NET_F_CSUM: the guest sends partial checksums */
+	bool tx_tso4, tx_tso6;	/* HOST_TSO4/6: and TSO frames */
+	bool tx_ecn;		/* HOST_ECN: with the ECN bit */
+	bool rx_csum;		/* GUEST_CSUM: takes DATA_VALID and partial checksums */
+	bool rx_tso4, rx_tso6;	/* GUEST_TSO4/6: takes coalesced / TSO frames */
+	bool rx_ecn;		/* GUEST_ECN: with the ECN bit */
+};
+
 struct vx_dev;
 
 struct vx_dev_ops {
@@ -98,6 +111,7 @@ struct vx_dev {
 	uint64_t protocol_features;
 	uint16_t mtu;		/* NET_SET_MTU, 0 = not set */
 	struct vx_rx_fmt rxfmt;	/* virtio-net header length, MRG_RXBUF */
+	struct vx_offload offl;	/* offloads negotiated (virtio 1.2 5.1.3) */
 	struct vx_mem mem;
 	struct vx_dirty_log log;
 	struct vx_vq vq[VX_VQ_MAX];

@@ -25,6 +25,7 @@
 #include <vhost_xdp/steer_kern_user.h>
 
 #include "bcast.h"
+#include "offload/gro.h"
 #include "dq.h"
 #include "stats.h"
 #include "steer.h"
@@ -62,6 +63,17 @@ struct vx_worker {
 	struct vx_vq *held_vq[VX_HELD_MAX];
 	unsigned int nheld;
 	struct vx_nic_stats stats;
+
+	/* Offloads (user/dp/rx.c, tx.c): the open GRO train and its frames, by piece. */
+	struct vx_gro gro;
+	struct vx_dev *gro_dev;
+	uint16_t gro_q;
+	struct vx_gro_frame {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t off;
+	} gro_fr[VX_GRO_MAX_SEGS];
+	uint8_t *gso_buf;	/* VX_TSO_MAX_LEN: a TSO frame passed whole to another port */
 };
 
 struct vx_nic {

@@ -43,6 +43,11 @@ void vx_dp_rx_account(struct vx_port_stats *st, enum vx_rx_result r, uint32_t le
 /* A frame the caller keeps (broadcast, local switching): into dev, copied if it must wait. */
 void vx_dp_port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *pkt,
 			uint32_t len);
+/* A TSO frame passed whole to a port that takes them (vh: its header); never kept. */
+void vx_dp_port_rx_gso(struct vx_worker *w, struct vx_dev *dev, const struct vx_vnet_hdr *vh,
+		       const uint8_t *pkt, uint32_t len);
+/* Delivers the worker's open GRO train, if any, and frees its frames. */
+void vx_dp_gro_flush(struct vx_worker *w);
 /* Broadcast/multicast from a port: every other port on its VLAN gets a copy. */
 void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *pkt,
 		       uint32_t len);

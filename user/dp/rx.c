@@ -9,7 +9,10 @@
 #include <endian.h>
 #include <linux/virtio_net.h>
 
+#include <netinet/in.h>
+
 #include "dp/dp.h"
+#include "offload/gro.h"
 
 /* Counts a final outcome; VX_RX_NO_BUFFER is not final. */
 void vx_dp_rx_account(struct vx_port_stats *st, enum vx_rx_result r, uint32_t len)
@@ -86,8 +89,9 @@ static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint1
  * it so that their order is kept).
  */
 static inline __attribute__((always_inline)) enum vx_rx_result
-rx_route(struct vx_worker *w, const struct vx_rx_route *rt, struct vx_dev *dev, const uint8_t *pkt,
-	 uint32_t len, bool *keep)
+rx_route(struct vx_worker *w, const struct vx_rx_route *rt, struct vx_dev *dev,
+	 const struct vx_vnet_hdr *vh, const struct vx_iov *iov, unsigned int niov, uint32_t len,
+	 bool *keep)
 {
 	enum vx_rx_result r = VX_RX_NO_BUFFER;
 
@@ -97,21 +101,25 @@ rx_route(struct vx_worker *w, const struct vx_rx_route *rt, struct vx_dev *dev, 
 	if (rt->shared)
 		held_take(w, rt->rq, rt->vq);
 	if (!rt->own || !rt->rq->bl_len)
-		r = vx_rx_write_plain(rt->vq, &dev->rxfmt, pkt, len);
+		r = vx_rx_write(rt->vq, &dev->rxfmt, vh, iov, niov, len);
 	*keep = r == VX_RX_NO_BUFFER && rt->own && vx_vq_active(rt->vq);
 	return r;
 }
 
-/* A frame the caller owns (from socket q's UMEM): into the guest, the backlog, or freed. */
+/*
+ * A frame the caller owns (from socket q's UMEM): into the guest, the
+ * backlog, or freed. vh: the virtio-net header to give it (NULL: zero).
+ */
 static void port_rx_frame(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
-			  uint16_t off, uint32_t len)
+			  uint16_t off, uint32_t len, const struct vx_vnet_hdr *vh)
 {
 	const struct vx_rx_route *rt = &dev->route[q];
 	struct vx_xsk *x = w->nic->xsk[q];
+	struct vx_iov v = { (uint8_t *)vx_xsk_data(x, addr) + off, len };
 	enum vx_rx_result r;
 	bool keep;
 
-	r = rx_route(w, rt, dev, (uint8_t *)vx_xsk_data(x, addr) + off, len, &keep);
+	r = rx_route(w, rt, dev, vh, &v, 1, len, &keep);
 	if (keep && backlog_push(rt->rq, q, addr, off, len))
 		return;
 	vx_dp_rx_account(rt->st, r, len);
@@ -122,11 +130,12 @@ void vx_dp_port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *
 {
 	const struct vx_rx_route *rt = &dev->route[w->idx];
 	struct vx_xsk *x = w->nic->xsk[w->idx];
+	struct vx_iov v = { pkt, len };
 	enum vx_rx_result r;
 	uint64_t addr;
 	bool keep;
 
-	r = rx_route(w, rt, dev, pkt, len, &keep);
+	r = rx_route(w, rt, dev, NULL, &v, 1, len, &keep);
 	if (keep && x && len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
 		memcpy(vx_xsk_data(x, addr), pkt, len);
 		if (backlog_push(rt->rq, w->idx, addr, 0, len))
@@ -134,6 +143,118 @@ void vx_dp_port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *
 		vx_xsk_frame_free(x, addr);
 	}
 	vx_dp_rx_account(rt->st, r, len);
+}
+
+void vx_dp_port_rx_gso(struct vx_worker *w, struct vx_dev *dev, const struct vx_vnet_hdr *vh,
+		       const uint8_t *pkt, uint32_t len)
+{
+	const struct vx_rx_route *rt = &dev->route[w->idx];
+	struct vx_iov v = { pkt, len };
+	bool keep;
+
+	/* Too large for a UMEM frame: no backlog; the sender's TCP sends it again. */
+	vx_dp_rx_account(rt->st, rx_route(w, rt, dev, vh, &v, 1, len, &keep), len);
+}
+
+/*
+ * ---- offloads towards a guest (virtio 1.2 5.1.6.4) ----
+ * With GUEST_CSUM each frame's L4 checksum is verified here (DATA_VALID).
+ * With GUEST_TSO4/6 consecutive in-order segments of one TCP flow in one
+ * RX batch become one packet (user/offload/gro.h): the worker keeps one
+ * train, of one port and one socket, flushed at the end of every batch and
+ * before any other frame of that port, so that order is kept. Its frames
+ * stay in the UMEM until the flush; one the guest has no room for goes to
+ * the backlog frame by frame, uncoalesced.
+ */
+void vx_dp_gro_flush(struct vx_worker *w)
+{
+	struct vx_gro *g = &w->gro;
+	struct vx_dev *dev = w->gro_dev;
+	const struct vx_rx_route *rt;
+	struct vx_iov iov[VX_GRO_MAX_SEGS + 1];
+	struct vx_vnet_hdr vh;
+	unsigned int i, n = g->n;
+	enum vx_rx_result r;
+	uint32_t len, bytes = 0;
+	struct vx_xsk *x;
+	bool keep;
+
+	if (!n)
+		return;
+	rt = &dev->route[w->gro_q];
+	x = w->nic->xsk[w->gro_q];
+	vx_gro_finish(g, &vh);
+	iov[0] = (struct vx_iov){ g->hdr, g->h.hdr_len };
+	len = g->h.hdr_len;
+	for (i = 0; i < n; i++) {
+		iov[i + 1] = (struct vx_iov){ g->piece[i].data, g->piece[i].len };
+		len += g->piece[i].len;
+	}
+	r = rx_route(w, rt, dev, &vh, iov, n + 1, len, &keep);
+	for (i = 0; i < n; i++) {
+		const struct vx_gro_frame *f = &w->gro_fr[i];
+
+		bytes += f->len;
+		if (keep && backlog_push(rt->rq, w->gro_q, f->addr, f->off, f->len))
+			continue;
+		if (r != VX_RX_DELIVERED)
+			vx_dp_rx_account(rt->st, r, f->len);
+		vx_xsk_frame_free(x, f->addr);
+	}
+	if (r == VX_RX_DELIVERED) {
+		rt->st->rx_packets += n;
+		rt->st->rx_bytes += bytes;
+		if (n > 1) {
+			rt->st->rx_gro++;
+			rt->st->rx_gro_segs += n;
+		}
+	}
+	vx_gro_init(g);
+	w->gro_dev = NULL;
+}
+
+/* A frame from socket q for a port that negotiated GUEST_CSUM. */
+static void port_rx_offload(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
+			    uint16_t off, uint32_t len)
+{
+	const struct vx_rx_route *rt = &dev->route[q];
+	uint8_t *pkt = (uint8_t *)vx_xsk_data(w->nic->xsk[q], addr) + off;
+	enum vx_csum_state cs = VX_CSUM_NONE;
+	struct vx_vnet_hdr vh = { 0 };
+	struct vx_pkt_hdrs h;
+	enum vx_gro_res res;
+	unsigned int idx;
+	bool gro;
+
+	if (!vx_pkt_parse(pkt, len < VX_PKT_HDR_MAX ? len : VX_PKT_HDR_MAX, len, &h))
+		cs = vx_pkt_csum_verify(pkt, len, &h);
+	if (cs == VX_CSUM_GOOD)
+		rt->st->rx_csum_good++;
+	else if (cs == VX_CSUM_BAD)
+		rt->st->rx_csum_bad++;
+	gro = cs == VX_CSUM_GOOD && h.l4_proto == IPPROTO_TCP &&
+	      (h.l3_proto == ETH_P_IP ? dev->offl.rx_tso4 : dev->offl.rx_tso6) && rt->vq &&
+	      rt->own && !rt->rq->bl_len;
+	if (w->gro.n && (w->gro_dev != dev || w->gro_q != q || !gro))
+		vx_dp_gro_flush(w);
+	if (gro) {
+		idx = w->gro.n;
+		res = vx_gro_add(&w->gro, pkt, len, idx);
+		if (res == VX_GRO_FLUSH) {
+			vx_dp_gro_flush(w);
+			idx = 0;
+			res = vx_gro_add(&w->gro, pkt, len, idx);
+		}
+		if (res == VX_GRO_HELD) {
+			w->gro_fr[idx] = (struct vx_gro_frame){ addr, len, off };
+			w->gro_dev = dev;
+			w->gro_q = (uint16_t)q;
+			return;
+		}
+	}
+	if (cs == VX_CSUM_GOOD)
+		vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	port_rx_frame(w, dev, q, addr, off, len, &vh);
 }
 
 void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int p)
@@ -225,7 +346,10 @@ static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_de
 		vx_xsk_frame_free(x, d->addr);
 		return;
 	}
-	port_rx_frame(w, dev, q, d->addr, off, len);
+	if (dev->offl.rx_csum)
+		port_rx_offload(w, dev, q, d->addr, off, len);
+	else
+		port_rx_frame(w, dev, q, d->addr, off, len, NULL);
 }
 
 bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
@@ -241,6 +365,7 @@ bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
 		w->work += n;
 		for (i = 0; i < n; i++)
 			rx_frame(w, q, &descs[i]);
+		vx_dp_gro_flush(w);
 		vx_net_release(w);
 		if (n < VX_BATCH)
 			return false;

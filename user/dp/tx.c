@@ -8,6 +8,7 @@
 #include <linux/virtio_net.h>
 
 #include "dp/dp.h"
+#include "offload/tso.h"
 
 /* What one vx_net_tx call works with, looked up once per call rather than per packet. */
 struct tx_ctx {
@@ -51,8 +52,151 @@ static void tx_wire(const struct tx_ctx *t, uint64_t addr, uint8_t *pkt, uint32_
 	t->w->stats.tx_frames++;
 }
 
+/* A frame for the wire or another port: false if the pool and the TX ring stay full. */
+static bool tx_frame_alloc(const struct tx_ctx *t, uint64_t *addr)
+{
+	if (vx_xsk_frame_alloc(t->x, addr))
+		return true;
+	vx_xsk_tx_flush(t->x);
+	vx_xsk_complete(t->x);
+	if (vx_xsk_frame_alloc(t->x, addr))
+		return true;
+	t->w->stats.tx_drop_no_frame++;
+	return false;
+}
+
+/* virtio 1.2 5.1.6.2: which TSO frames this guest may send (it negotiated them). */
+static bool tso_allowed(const struct vx_offload *o, uint8_t gso_type)
+{
+	if ((gso_type & VIRTIO_NET_HDR_GSO_ECN) && !o->tx_ecn)
+		return false;
+	switch (gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return o->tx_tso4;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return o->tx_tso6;
+	default:
+		return false;	/* UDP fragmentation offload was not offered */
+	}
+}
+
+/* Whether port `to` takes this TSO frame whole (what a bridge does for taps). */
+static bool tso_local_whole(const struct vx_dev *to, const struct vx_tso *ts, uint8_t gso_type)
+{
+	const struct vx_offload *o = &to->offl;
+
+	if ((gso_type & VIRTIO_NET_HDR_GSO_ECN) && !o->rx_ecn)
+		return false;
+	return ts->h.l3_proto == ETH_P_IP ? o->rx_tso4 : o->rx_tso6;
+}
+
+/*
+ * A TSO frame to a port whose guest takes them: copied whole (the headers
+ * from the checked copy, not again from guest memory), checksum left
+ * partial for the receiver, as a bridge passes GSO frames between taps.
+ */
+static void tso_to_port(const struct tx_ctx *t, const struct vx_chain *c, struct vx_dev *to,
+			const struct vx_tso *ts, const struct vx_vnet_hdr *vh, uint32_t len)
+{
+	uint8_t *buf = t->w->gso_buf;
+	const struct vx_vnet_hdr out = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = vh->gso_type,
+		.hdr_len = ts->h.hdr_len,
+		.gso_size = vh->gso_size,
+		.csum_start = ts->h.l4_off,
+		.csum_offset = 16,	/* struct tcphdr's check */
+	};
+
+	vx_chain_read(c, t->dev->rxfmt.hdr_len, buf, len);
+	memcpy(buf, ts->hdr, ts->h.hdr_len);
+	t->st->tx_gso_local++;
+	vx_dp_port_rx_gso(t->w, to, &out, buf, len);
+}
+
+/*
+ * A guest TSO frame (gso_type set): cut into MSS-sized frames, each to the
+ * wire or to the destination port, or passed whole to a port whose guest
+ * takes TSO frames. addr is a frame already taken from the pool.
+ */
+static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
+		   const struct vx_vnet_hdr *vh)
+{
+	struct vx_dev *dev = t->dev, *to = NULL;
+	struct vx_port_stats *st = t->st;
+	uint32_t hlen = dev->rxfmt.hdr_len, len = c->out_len - hlen, room, n, skip, i;
+	struct vx_seg saved;
+	struct vx_tso ts;
+	uint8_t *pkt;
+	int err;
+
+	if (!tso_allowed(&dev->offl, vh->gso_type)) {
+		st->tx_drop_bad_offload++;
+		goto drop;
+	}
+	/* The frame without the virtio-net header: the chain's own segments, the first trimmed. */
+	for (i = 0, skip = hlen; i < c->nout && skip >= c->seg[i].len; i++)
+		skip -= c->seg[i].len;
+	saved = c->seg[i];
+	c->seg[i].hva += skip;
+	c->seg[i].len -= skip;
+	c->seg[i].gpa += skip;
+	err = vx_tso_begin(&ts, vh, &c->seg[i], c->nout - i, len, t->nic->mtu);
+	if (err) {
+		c->seg[i] = saved;
+		if (err == VX_TSO_TOO_MANY)
+			st->tx_drop_gso_segs++;
+		else if (err == VX_TSO_TOO_BIG)
+			st->tx_drop_gso_too_big++;
+		else
+			st->tx_drop_bad_offload++;
+		goto drop;
+	}
+	if (memcmp(ts.hdr + ETH_ALEN, dev->mac, ETH_ALEN)) {
+		c->seg[i] = saved;
+		st->tx_drop_spoofed++;
+		goto drop;
+	}
+	st->tx_packets++;
+	st->tx_bytes += len;
+	if (!mac_is_multicast(ts.hdr) && (to = port_by_mac(t->nic, ts.hdr, dev->vlan))) {
+		st->local_switched++;
+		if (tso_local_whole(to, &ts, vh->gso_type)) {
+			c->seg[i] = saved;
+			tso_to_port(t, c, to, &ts, vh, len);
+			goto drop;
+		}
+	}
+	st->tx_gso++;
+	room = vx_xsk_frame_size(t->x) - VX_TX_PAD;
+	for (;;) {
+		pkt = (uint8_t *)vx_xsk_data(t->x, addr) + VX_TX_PAD;
+		n = vx_tso_next(&ts, pkt, room);
+		if (!n)
+			break;
+		st->tx_gso_segs++;
+		if (to) {
+			vx_dp_port_rx_copy(t->w, to, pkt, n);	/* copied: the frame serves again */
+			continue;
+		}
+		if (mac_is_multicast(pkt))
+			vx_dp_flood_local(t->w, dev, pkt, n);
+		tx_wire(t, addr, pkt, n);
+		if (!tx_frame_alloc(t, &addr)) {
+			c->seg[i] = saved;
+			return;	/* the rest of the frame is lost, counted */
+		}
+	}
+	c->seg[i] = saved;
+	/* vx_tso_begin bounded headers + MSS by the MTU, which a frame holds: cannot happen. */
+	if (ts.seg < ts.nsegs)
+		st->tx_drop_gso_too_big++;
+drop:
+	vx_xsk_frame_free(t->x, addr);
+}
+
 /* One guest TX chain; the chain is read exactly once, into the frame. */
-static void tx_one(const struct tx_ctx *t, const struct vx_chain *c, uint64_t addr)
+static void tx_one(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr)
 {
 	struct vx_nic *nic = t->nic;
 	struct vx_dev *dev = t->dev;
@@ -61,19 +205,35 @@ static void tx_one(const struct tx_ctx *t, const struct vx_chain *c, uint64_t ad
 	uint8_t *pkt = (uint8_t *)vx_xsk_data(x, addr) + VX_TX_PAD;
 	uint32_t room = vx_xsk_frame_size(x) - VX_TX_PAD;
 	uint32_t len, max = nic->mtu + ETH_HLEN;
+	struct vx_vnet_hdr vh = { 0 };
 	struct vx_dev *to;
 
 	if (c->out_len < dev->rxfmt.hdr_len + ETH_HLEN) {
 		st->tx_drop_runt++;
 		goto drop;
 	}
+	/* Without CSUM negotiated the header's flags mean nothing (5.1.6.2) and are not read. */
+	if (dev->offl.tx_csum) {
+		vx_tx_read_hdr(c, dev->rxfmt.hdr_len, &vh);
+		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			tx_gso(t, c, addr, &vh);
+			return;
+		}
+	}
 	len = c->out_len - dev->rxfmt.hdr_len;
 	if (len > room || len > max) {
 		st->tx_drop_too_big++;
 		goto drop;
 	}
-	/* The virtio-net header is skipped: no offload was negotiated, so its flags are ignored. */
 	vx_chain_read(c, dev->rxfmt.hdr_len, pkt, len);
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		/* Over our copy: the guest cannot change what was summed. */
+		if (vx_pkt_csum_fill(pkt, len, &vh)) {
+			st->tx_drop_bad_offload++;
+			goto drop;
+		}
+		st->tx_csum++;
+	}
 	if (memcmp(pkt + ETH_ALEN, dev->mac, ETH_ALEN)) {
 		st->tx_drop_spoofed++;
 		goto drop;
