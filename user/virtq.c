@@ -363,9 +363,11 @@ uint32_t vx_chain_read(const struct vx_chain *c, uint32_t skip, void *buf, uint3
 	uint8_t *out = buf;
 	uint32_t done = 0;
 	unsigned int i;
+	const struct vx_seg *seg = c->seg;	/* loaded once: memcpy could alias it */
+	unsigned int n = c->nout;
 
-	for (i = 0; i < c->nout && done < len; i++) {
-		const struct vx_seg *s = &c->seg[i];
+	for (i = 0; i < n && done < len; i++) {
+		const struct vx_seg *s = &seg[i];
 		uint32_t l;
 
 		if (skip >= s->len) {
@@ -387,9 +389,11 @@ uint32_t vx_chain_write(const struct vx_chain *c, uint32_t skip, const void *buf
 	const uint8_t *in = buf;
 	uint32_t done = 0;
 	unsigned int i;
+	const struct vx_seg *seg = c->seg;	/* loaded once: memcpy could alias it */
+	unsigned int n = (unsigned int)c->nout + c->nin;
 
-	for (i = c->nout; i < c->nout + c->nin && done < len; i++) {
-		const struct vx_seg *s = &c->seg[i];
+	for (i = c->nout; i < n && done < len; i++) {
+		const struct vx_seg *s = &seg[i];
 		uint32_t l;
 
 		if (skip >= s->len) {

@@ -52,7 +52,10 @@ void vx_dp_gro_flush(struct vx_worker *w);
 void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *pkt,
 		       uint32_t len);
 
-/* Dedicated queue (dq_path.c): a chain sent from guest memory; false: take the copy path. */
+/*
+ * Dedicated queue (dq_path.c), while nic->dq_on: a chain sent from guest
+ * memory; false: take the copy path.
+ */
 bool vx_dp_tx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_chain *c,
 		       uint64_t addr);
 /* Dedicated queue: a frame the kernel wrote into a lent guest buffer. */

@@ -30,13 +30,11 @@ bool vx_dp_tx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_
 	struct vx_vnet_hdr vh = { 0 };
 	uint32_t len;
 
-	if (!nic->dq_on)
-		return false;
 	/* A checksum or TSO request needs the copy path (tx.c) to be carried out. */
 	if (dev->offl.tx_csum && vx_tx_read_hdr(c, dev->rxfmt.hdr_len, &vh) &&
 	    (vh.flags || vh.gso_type))
 		return false;
-	if (!nic->dq_on || !nic->dq->zc_tx || nic->dq->tx.n == VX_DQ_INFLIGHT || dev->vlan ||
+	if (!nic->dq->zc_tx || nic->dq->tx.n == VX_DQ_INFLIGHT || dev->vlan ||
 	    vx_dq_tx_frame(nic->dq, c, dev->rxfmt.hdr_len, &e.addr, &len) || len <= ETH_HLEN ||
 	    len > nic->mtu + ETH_HLEN || !nic->link_up)
 		return false;

@@ -110,7 +110,7 @@ rx_route(struct vx_worker *w, const struct vx_rx_route *rt, struct vx_dev *dev,
  * A frame the caller owns (from socket q's UMEM): into the guest, the
  * backlog, or freed. vh: the virtio-net header to give it (NULL: zero).
  */
-static void port_rx_frame(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
+static inline __attribute__((always_inline)) void port_rx_frame(struct vx_worker *w, struct vx_dev *dev, unsigned int q, uint64_t addr,
 			  uint16_t off, uint32_t len, const struct vx_vnet_hdr *vh)
 {
 	const struct vx_rx_route *rt = &dev->route[q];

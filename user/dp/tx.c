@@ -20,7 +20,7 @@ struct tx_ctx {
 };
 
 /* Sends pkt (inside the frame at addr) to the wire, tagging it for a VLAN port. */
-static void tx_wire(const struct tx_ctx *t, uint64_t addr, uint8_t *pkt, uint32_t len)
+static inline __attribute__((always_inline)) void tx_wire(const struct tx_ctx *t, uint64_t addr, uint8_t *pkt, uint32_t len)
 {
 	struct vx_xsk *x = t->x;
 	struct vx_dev *dev = t->dev;
@@ -276,7 +276,7 @@ bool vx_net_tx(struct vx_worker *w, struct vx_dev *dev, unsigned int pair)
 			break;
 		}
 		w->work++;
-		if (vx_dp_tx_in_place(w, dev, &c, addr)) {
+		if (w->nic->dq_on && vx_dp_tx_in_place(w, dev, &c, addr)) {
 			pkts++;
 			bytes += c.out_len;
 			continue;
