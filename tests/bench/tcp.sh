@@ -288,7 +288,7 @@ failed_logs() { # failed_logs WHAT: keeps the logs of a failed system
 	local d
 	d=$(mktemp -d "$WORK/failed.XXXXXX")
 	cp -r "$VX_TMP"/*.log "$d"/ 2>/dev/null
-	log "$1: logs in $d (kept with VX_KEEP_TMP=1)"
+	log "$1: logs in $d (kept after exit only with VX_KEEP_TMP=1)"
 	[ -n "${VX_KEEP_TMP:-}" ] || log "$(for f in "$d"/*.log; do echo "--- $f"; tail -n 8 "$f"; done 2>/dev/null)"
 }
 
@@ -330,8 +330,8 @@ run_single() { # run_single SYS MTU
 
 run_vv() { # run_vv SYS MTU: g1 (client) <-> g2 (server) on one host
 	local sys=$1 mtu=$2 n v bad=0 opts=
-	# The NIC does not carry guest-to-guest traffic: it keeps MTU 1500 (a
-	# veth refuses XDP programs without frags support above about 3.5 KB).
+	# The NIC does not carry guest-to-guest traffic: it keeps MTU 1500; the
+	# MTU that matters is the guests' (and the taps' and bridge's for T).
 	if ! ns_up 1500; then
 		for n in fwd rev; do record "$sys" "vv_${n}_$mtu" fail; done
 		system_down
