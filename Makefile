@@ -38,6 +38,7 @@ help:
 	@echo "make kmod       build kmod/vhost_xdp.ko (KDIR=... to pick the kernel headers)"
 	@echo "make test       same as check"
 	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...)"
+	@echo "                then the TCP table (tests/bench/tcp.sh; BENCH_TCP_ARGS=..., BENCH_TCP=0: skip it)"
 	@echo "make deps       install the Debian packages needed to build and test"
 	@echo "make format     clang-format every C source"
 	@echo "make clean      remove $(BUILD)/"
@@ -90,10 +91,17 @@ test check:
 	tests/run-all.sh
 
 # About 15 min for 5 runs; BENCH_ARGS="--smoke" for a 70 s functional run.
+# Then the TCP table (tests/bench/tcp.sh, iperf3 in QEMU guests): BENCH_TCP_ARGS,
+# which gets --smoke from BENCH_ARGS; BENCH_TCP=0 leaves it out.
+BENCH_TCP ?= 1
+BENCH_TCP_ARGS ?= $(filter --smoke,$(BENCH_ARGS))
 bench:
 	tools/install-deps.sh
 	$(MAKE) all
 	tests/bench/bench.sh $(BENCH_ARGS)
+ifneq ($(BENCH_TCP),0)
+	tests/bench/tcp.sh $(BENCH_TCP_ARGS)
+endif
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

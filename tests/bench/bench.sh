@@ -41,6 +41,7 @@ set -uo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/dpdk.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/report.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/ceiling.sh"
 # ns.sh made a VX_TMP when sourced; each system makes its own.
 rmdir "$VX_TMP" 2>/dev/null
@@ -136,11 +137,7 @@ bridge_tap() {
 		vx_in_host ip link show dtap0 >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	vx_in_host ip link add br0 type bridge &&
-		vx_in_host ip link set vxa master br0 &&
-		vx_in_host ip link set dtap0 master br0 &&
-		vx_in_host ip link set br0 up &&
-		vx_in_host ip link set dtap0 up
+	vx_bridge br0 "$VX_NIC" dtap0
 }
 
 backend_start() { # backend_start a|b|c
@@ -452,55 +449,6 @@ run_system() { # run_system SYS
 }
 
 # --- report ------------------------------------------------------------
-
-median() { # median SYS CASE
-	awk -v s="$1" -v c="$2" '$1 == s && $2 == c && $3 != "" { print $3 }' "$RAW" | sort -g |
-		awk '{ v[++n] = $1 } END { if (!n) { print "-"; exit }
-		      printf "%g", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
-}
-
-ratio() { # ratio A B: A / B
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-";
-		else printf "%.2f", a / b }'
-}
-
-# ratio_runs A B CASE: A / B within each run (the n-th figure of each), median [min-max].
-# The machine's speed drifts between runs; a ratio taken inside one run does not see that.
-ratio_runs() {
-	awk -v a="$1" -v b="$2" -v c="$3" '
-		$2 == c && $3 != "" && $1 == a { va[++na] = $3 }
-		$2 == c && $3 != "" && $1 == b { vb[++nb] = $3 }
-		END {
-			n = na < nb ? na : nb
-			for (i = 1; i <= n; i++)
-				if (vb[i] + 0 > 0)
-					r[++m] = va[i] / vb[i]
-			if (!m) { print "-"; exit }
-			for (i = 2; i <= m; i++) {
-				x = r[i]
-				for (j = i - 1; j >= 1 && r[j] > x; j--)
-					r[j + 1] = r[j]
-				r[j + 1] = x
-			}
-			med = m % 2 ? r[(m + 1) / 2] : (r[m / 2] + r[m / 2 + 1]) / 2
-			if (m == 1)
-				printf "%.2f", med
-			else
-				printf "%.2f [%.2f-%.2f]", med, r[1], r[m]
-		}' "$RAW"
-}
-
-# table_head HDR SEP PAIR...: the header rows, with one "o / t" column per pair.
-table_head() {
-	local hdr=$1 sep=$2 o
-	shift 2
-	for o in "$@"; do
-		hdr+=" ${o:0:1} / ${o:1:1} |"
-		sep+="---:|"
-	done
-	echo "$hdr"
-	echo "$sep"
-}
 
 report() {
 	local cases=() labels=() i s hdr sep c

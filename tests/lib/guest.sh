@@ -9,6 +9,16 @@
 #   VX_SOCK_MODE=server (default) | client   who creates the vhost-user socket:
 #       server: the back-end listens, QEMU connects (and reconnects, 1 s)
 #       client: QEMU listens (server=on,wait=off), the back-end connects
+#   VX_GUEST_NETDEV=                         another -netdev for the guest than
+#       vhost-user, e.g. "tap,id=n0,ifname=T,script=no,downscript=no,vhost=off"
+#       (its id must be n0); the socket argument is then ignored
+#   VX_GUEST_NETNS=                          run QEMU in this network namespace
+#       (a tap netdev opens its tap there)
+#   VX_GUEST_DEVOPTS=                        extra virtio-net-pci properties,
+#       "k=v,k=v" (e.g. host_mtu=9000, csum=off)
+#   VX_GUEST_CPUS=                           taskset CPU list for all of QEMU
+#   VX_GUEST_ARCHIVES=                       gzipped cpio archives appended to
+#       the initrd after the test script (see vx_guest_archive)
 #
 # Every guest, back-end and hugepage setting made here is undone by
 # vx_guest_teardown (call it before vx_ns_teardown).
@@ -46,6 +56,34 @@ _vx_guest_initrd() { # <script> <out>
 	head -c $(((4 - size % 4) % 4)) /dev/zero >>"$2"
 	(cd "$stage" && echo test.sh | cpio --quiet -o -H newc -R 0:0 | gzip -n) >>"$2"
 	rm -rf "$stage"
+	# Each archive is gzipped, so it needs no alignment of its own.
+	local a
+	for a in ${VX_GUEST_ARCHIVES:-}; do
+		cat "$a" >>"$2" || return 1
+	done
+}
+
+# vx_guest_archive <out.cpio.gz> <program...>
+# A gzipped cpio holding each program at its host path plus the libraries
+# ldd lists for it (the ldd closure), for VX_GUEST_ARCHIVES.
+vx_guest_archive() {
+	local out=$1 stage f lib
+	shift
+	stage=$(mktemp -d "$VX_TMP/archive.XXXXXX") || return 1
+	for f in "$@"; do
+		[ -x "$f" ] || { vx_diag "vx_guest_archive: no $f"; rm -rf "$stage"; return 1; }
+		mkdir -p "$stage$(dirname "$f")"
+		cp -L "$f" "$stage$f"
+		for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{ print $3 } /^[ \t]*\//{ print $1 }'); do
+			[ -e "$stage$lib" ] && continue
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$lib" "$stage$lib"
+		done
+	done
+	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -n) >"$out"
+	local rc=$?
+	rm -rf "$stage"
+	return $rc
 }
 
 # vx_guest_start <name> <socket> <mac> <ip/prefix> <script> [server|client]
@@ -65,13 +103,17 @@ vx_guest_start() {
 	client) chr="socket,id=c0,path=$sock,server=on,wait=off" ;;
 	*) vx_diag "vx_guest_start: bad mode $mode"; return 1 ;;
 	esac
+	local net=(-chardev "$chr" -netdev "vhost-user,id=n0,chardev=c0,queues=$nq") pre=()
+	[ -n "${VX_GUEST_NETDEV:-}" ] && net=(-netdev "$VX_GUEST_NETDEV")
+	[ -n "${VX_GUEST_NETNS:-}" ] && pre+=(nsenter --net="/run/netns/$VX_GUEST_NETNS")
+	[ -n "${VX_GUEST_CPUS:-}" ] && pre+=(taskset -c "$VX_GUEST_CPUS")
 	: >"$log"
-	"$VX_QEMU" -accel tcg -m "$VX_GUEST_MEM" -smp "$nq" -nodefaults -no-reboot \
+	"${pre[@]}" "$VX_QEMU" -accel tcg -m "$VX_GUEST_MEM" -smp "$nq" -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-machine pc,memory-backend=mem \
 		-object "memory-backend-memfd,id=mem,size=${VX_GUEST_MEM}M,share=on" \
-		-chardev "$chr" -netdev "vhost-user,id=n0,chardev=c0,queues=$nq" \
-		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0$mq" \
+		"${net[@]}" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0$mq${VX_GUEST_DEVOPTS:+,$VX_GUEST_DEVOPTS}" \
 		-kernel "$VX_GUEST_KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $VX_GUEST_APPEND vx.ip=$ip vx.name=$name" \
 		</dev/null >"$VX_TMP/$name.qemu.log" 2>&1 &

@@ -35,6 +35,16 @@ vx_check() { # vx_check <description> <command...>
 	"$@"
 	vx_ok $? "$d"
 }
+# vx_todo <rc> <description> <reason>: a TAP check marked TODO; a failure
+# is reported but does not fail the test (vx_done).
+vx_todo() {
+	_vx_tap_n=$((_vx_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_vx_tap_n - $2 # TODO $3"
+	else
+		echo "not ok $_vx_tap_n - $2 # TODO $3"
+	fi
+}
 vx_diag() { echo "# $*"; }
 vx_done() {
 	echo "1..$_vx_tap_n"
@@ -73,13 +83,27 @@ vx_ns_setup() {
 }
 
 # Starts vhost-xdpd in the host namespace: vx_daemon_start <args...>
-# Sets VX_DAEMON_PID; stderr goes to $VX_TMP/daemon.log. nsenter rather than
+# Sets VX_DAEMON_PID; stderr goes to $VX_TMP/daemon.log. VX_DAEMON_CPUS
+# (a taskset CPU list) pins every thread of it. nsenter rather than
 # `ip netns exec`, which would give the daemon a private /sys without the
 # host's bpffs, hiding anything libxdp pins from checks and --cleanup.
 vx_daemon_start() {
-	nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+	${VX_DAEMON_CPUS:+taskset -c "$VX_DAEMON_CPUS"} nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
 		--stats-file "$VX_TMP/stats" "$@" 2>>"$VX_TMP/daemon.log" &
 	VX_DAEMON_PID=$!
+}
+
+# A Linux bridge in the host namespace over existing interfaces, all up:
+# vx_bridge <bridge> <if...>. vx_ns_teardown removes it with the namespace.
+vx_bridge() {
+	local br=$1 i
+	shift
+	vx_in_host ip link add "$br" type bridge || return 1
+	for i in "$@"; do
+		vx_in_host ip link set "$i" master "$br" || return 1
+		vx_in_host ip link set "$i" up || return 1
+	done
+	vx_in_host ip link set "$br" up
 }
 
 # Waits until a path exists: vx_wait_path <path> <seconds>
