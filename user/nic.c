@@ -200,6 +200,7 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 	/* The dedicated socket serves one queue pair (dq.h). */
 	if (nic->dq)
 		dev->max_qp = 1;
+	dev->no_tx_offload = nic->opts.dq_tx_inplace;
 	dev->mem.keep_fds = nic->dq != NULL;
 	dev->ops = &vx_nic_dev_ops;
 	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);

@@ -55,7 +55,13 @@ uint64_t vx_dev_features(void)
 
 uint64_t vx_dev_offered(const struct vx_dev *dev)
 {
-	return vx_dev_features() | (dev->max_qp > 1 ? BIT(VIRTIO_NET_F_MQ) : 0);
+	uint64_t f = vx_dev_features() | (dev->max_qp > 1 ? BIT(VIRTIO_NET_F_MQ) : 0);
+
+	/* Frames sent from guest memory as they are cannot have their checksums finished. */
+	if (dev->no_tx_offload)
+		f &= ~(BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) |
+		       BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN));
+	return f;
 }
 
 uint64_t vx_dev_protocol_features(void)

@@ -101,6 +101,7 @@ struct vx_dev {
 	char path[108];
 	bool client;
 	uint16_t max_qp;	/* queue pairs offered (GET_QUEUE_NUM), 1..VX_DEV_MAX_QP */
+	bool no_tx_offload;	/* CSUM and HOST_TSO not offered (dedicated queue, tx=inplace) */
 	int listen_fd;		/* server mode */
 	const struct vx_dev_ops *ops;
 	void *owner;

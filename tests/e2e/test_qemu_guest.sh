@@ -14,6 +14,10 @@
 #                       queue pairs and two vCPUs; the transfers run pinned to
 #                       the second CPU on both sides, so queue pair 1 and
 #                       worker 1 carry them; also checks both workers moved frames
+#   VX_OFFLOAD=off      the guests' virtio-net offers no offload (csum=off,
+#                       guest_csum=off, host_tso4=off, ...); default on (QEMU's
+#                       defaults): also checks that the daemon finished
+#                       checksums, cut TSO frames and coalesced received segments
 #   VX_E2E_MB=20        size of each TCP transfer
 #   VX_E2E_TIMEOUT=240  overall budget in seconds for the guests' steps
 #   VX_KEEP_TMP=1       keep $VX_TMP (consoles, logs) after the run
@@ -23,6 +27,11 @@ set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
 MB=${VX_E2E_MB:-20}
+OFFLOAD=${VX_OFFLOAD:-on}
+if [ "$OFFLOAD" = off ]; then
+	VX_GUEST_DEVOPTS=${VX_GUEST_DEVOPTS:+$VX_GUEST_DEVOPTS,}csum=off,guest_csum=off,host_tso4=off,host_tso6=off,host_ecn=off,guest_tso4=off,guest_tso6=off,guest_ecn=off
+	export VX_GUEST_DEVOPTS
+fi
 BYTES=$((MB * 1048576))
 MQ=${VX_MQ:-0}
 PIN=        # guest side: the command prefix for the transfers
@@ -331,6 +340,37 @@ else
 		rc=1
 		[ "$rip" -gt $((rx / 2)) ] && [ "$tip" -gt $((tx / 2)) ] && rc=0
 		t_ok $rc "e) dedicated queue: most frames in place (rx $rip of $rx, tx $tip of $tx)"
+	fi
+	if [ "${VX_DEDICATED:-0}" != 1 ]; then
+		# The 20 MB transfers (b) ran through both ports: summed over them.
+		offl=""
+		for c in tx_csum tx_gso tx_gso_segs rx_csum_good rx_gro rx_gro_segs \
+			tx_drop_bad_offload tx_drop_gso_segs tx_drop_gso_too_big rx_csum_bad; do
+			v=0
+			for p in "${ports[@]}"; do
+				n=$(vx_stat "${p%%=*}" "$c")
+				v=$((v + ${n:-0}))
+			done
+			eval "o_$c=$v"
+			offl+=" $c=$v"
+		done
+		vx_diag "offload counters of the ports:$offl"
+		rc=1
+		if [ "$OFFLOAD" = off ]; then
+			[ "$o_tx_csum$o_tx_gso$o_rx_csum_good$o_rx_gro" = 0000 ] && rc=0
+			t_ok $rc "e) offloads off: no checksum finished, no TSO frame, no DATA_VALID, no coalescing"
+		else
+			[ "${o_tx_gso:-0}" -gt 0 ] && [ "${o_tx_gso_segs:-0}" -gt "${o_tx_gso:-0}" ] &&
+				[ "${o_tx_csum:-0}" -gt 0 ] && rc=0
+			t_ok $rc "e) offloads on: guest TSO frames cut into segments, partial checksums finished"
+			rc=1
+			[ "${o_rx_csum_good:-0}" -gt 0 ] && [ "${o_rx_gro:-0}" -gt 0 ] &&
+				[ "${o_rx_gro_segs:-0}" -gt "${o_rx_gro:-0}" ] && rc=0
+			t_ok $rc "e) offloads on: received checksums verified (DATA_VALID), segments coalesced"
+		fi
+		rc=1
+		[ "$o_tx_drop_bad_offload$o_tx_drop_gso_segs$o_tx_drop_gso_too_big$o_rx_csum_bad" = 0000 ] && rc=0
+		t_ok $rc "e) no offload drop, no bad checksum"
 	fi
 	if [ "$MQ" = 1 ]; then
 		rc=0
