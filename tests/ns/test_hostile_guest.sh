@@ -57,7 +57,8 @@ wait_line() {
 }
 
 declare -A base
-COUNTERS="queue_broken tx_packets tx_drop_runt rx_drop_too_big rx_drop_not_ready"
+COUNTERS="queue_broken tx_packets tx_drop_runt rx_drop_too_big rx_drop_not_ready
+	tx_drop_bad_offload tx_drop_gso_segs tx_drop_gso_too_big tx_gso tx_gso_segs"
 stat_mark() {
 	local c
 	for c in $COUNTERS; do
@@ -96,10 +97,13 @@ relay_case() { # relay_case <output file> <case>
 }
 
 # Runs one case through the hostile session whose stdin is fd 7.
-# run_case <output file> <case> <break|runt|sent|rxdrop|rxbreak|flood>
+# run_case <output file> <case> <break|runt|sent|rxdrop|rxbreak|flood|offload:COUNTER|tso:SEGS>
 run_case() {
 	local out=$1 name=$2 kind=$3 nvm0=1 rc rpid epid
-	[ "$kind" = sent ] && nvm0=2
+	# frames of vm0 the peer must get, and vm0's tx_packets (a TSO frame's
+	# segments go to a MAC of nobody's: the peer's checker does not see them)
+	local ntx=1
+	case "$kind" in sent) nvm0=2 ntx=2 ;; tso:*) ntx=2 ;; esac
 	stat_mark
 	vx_in_peer "$PKT" recv --dev "$VX_PEER" --src "$MAC0" --dst "$BMAC" --count "$nvm0" \
 		--timeout 8 >"$VX_TMP/vm0-$name.out" 2>&1 &
@@ -130,7 +134,7 @@ run_case() {
 	vx_ok $rc "$name: vm1 echoed $ECHO_N frames intact ($(cat "$VX_TMP/vm1-$name.out"))"
 	kill -0 "$VX_DAEMON_PID" 2>/dev/null
 	vx_ok $? "$name: daemon still running"
-	wait_tx "$nvm0"
+	wait_tx "$ntx"
 	case "$kind" in
 	break)
 		check_delta "$name" queue_broken 1
@@ -155,6 +159,17 @@ run_case() {
 		;;
 	flood)
 		vx_diag "$name: vm0 tx_packets +$(delta tx_packets)"
+		check_delta "$name" queue_broken 0
+		;;
+	offload:*)	# dropped for the reason named, nothing else
+		check_delta "$name" "${kind#offload:}" 1
+		check_delta "$name" tx_gso_segs 0
+		check_delta "$name" tx_drop_runt 0
+		check_delta "$name" queue_broken 0
+		;;
+	tso:*)	# cut into this many segments and sent
+		check_delta "$name" tx_gso 1
+		check_delta "$name" tx_gso_segs "${kind#tso:}"
 		check_delta "$name" queue_broken 0
 		;;
 	esac
@@ -243,6 +258,25 @@ sleep 0.3
 FDS_END=$(daemon_fds)
 [ "$FDS_END" -eq "$FDS_IDLE" ] || vx_diag "daemon fds: $FDS_IDLE idle before, $FDS_END after"
 vx_ok $((FDS_END != FDS_IDLE)) "vm0 gone again: daemon back to $FDS_IDLE fds"
+
+# --- offloads negotiated (CSUM, HOST_TSO4/6, HOST_ECN): lying headers (classes 16, 25) ---
+OUT=$VX_TMP/hostile-offload.out
+start_hostile "$OUT" --offload
+vx_ok $? "vm0: vx-guest hostile --offload connected"
+run_case "$OUT" off-csum-start offload:tx_drop_bad_offload
+run_case "$OUT" off-csum-offset offload:tx_drop_bad_offload
+run_case "$OUT" off-gso-size0 offload:tx_drop_gso_segs
+run_case "$OUT" off-gso-mss1 offload:tx_drop_gso_segs
+run_case "$OUT" off-gso-mtu offload:tx_drop_gso_too_big
+run_case "$OUT" off-gso-udp offload:tx_drop_bad_offload
+run_case "$OUT" off-gso-v6 offload:tx_drop_bad_offload
+run_case "$OUT" off-gso-ihl offload:tx_drop_bad_offload
+run_case "$OUT" off-gso-doff offload:tx_drop_bad_offload
+run_case "$OUT" off-gso-totlen offload:tx_drop_bad_offload
+# 60000 bytes of payload in 1448-byte segments: 42.
+run_case "$OUT" off-tso-long tso:42
+stop_hostile
+vx_ok $? "vm0: the offload cases passed on the guest side"
 
 kill -TERM "$ECHO_PID"
 wait "$ECHO_PID"

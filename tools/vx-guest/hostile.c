@@ -198,6 +198,156 @@ static void b_hdr_split(struct hctx *h)
 	desc(h, 3, h->scratch + VG_HDR_LEN, len - VG_HDR_LEN, 0, 0);
 }
 
+/*
+ * ---- offload requests (hostile-inputs.md classes 16, 25): the guest
+ * negotiated CSUM and HOST_TSO4/6 (--offload). Each lie must cost the
+ * guest its own frame only: dropped, counted, the queue running. ----
+ */
+#define TSO_HDRS   54	/* Ethernet, IPv4 without options, TCP without options */
+#define TSO_MSS	   1448
+#define TSO_DST	   "\x02\x00\x00\x00\x00\x99"	/* nobody's: the segments leave by the wire */
+
+/*
+ * A TCP/IPv4 frame of TSO_HDRS + payload bytes behind a virtio-net header
+ * asking for TSO at scratch, as Linux's virtio-net sends one (partial
+ * checksum); returns the buffer's length.
+ */
+static uint32_t tso_buf(struct hctx *h, uint32_t payload, uint16_t mss)
+{
+	uint8_t *b = vg_gpa(&h->d->mem, h->scratch), *e = b + VG_HDR_LEN, *ip = e + 14;
+	uint8_t *tcp = ip + 20;
+	uint32_t tot = 40 + payload, i;
+
+	memset(b, 0, VG_HDR_LEN + TSO_HDRS);
+	b[0] = 1;	/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+	b[1] = 1;	/* VIRTIO_NET_HDR_GSO_TCPV4 */
+	b[2] = TSO_HDRS;	/* hdr_len, little-endian */
+	b[4] = (uint8_t)mss;
+	b[5] = (uint8_t)(mss >> 8);
+	b[6] = 34;	/* csum_start: the TCP header */
+	b[8] = 16;	/* csum_offset: its check field */
+	memcpy(e, TSO_DST, 6);
+	memcpy(e + 6, h->d->mac, 6);
+	e[12] = 0x08;	/* IPv4 */
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[6] = 0x40;	/* DF */
+	ip[8] = 64;
+	ip[9] = 6;	/* TCP */
+	memcpy(ip + 12, "\x0a\x4d\x00\x02\x0a\x4d\x00\x64", 8);
+	tcp[0] = 0x9c;	/* ports 40000 -> 5201 */
+	tcp[1] = 0x40;
+	tcp[2] = 0x14;
+	tcp[3] = 0x51;
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;	/* ACK, PSH */
+	tcp[14] = 0xff;
+	for (i = 0; i < payload; i++)
+		e[TSO_HDRS + i] = (uint8_t)i;
+	return VG_HDR_LEN + TSO_HDRS + payload;
+}
+
+static void one_desc(struct hctx *h, uint32_t len)
+{
+	desc(h, 0, h->scratch, len, 0, 0);
+}
+
+static void b_off_csum_start(struct hctx *h)
+{
+	uint32_t len = good_buf(h, 0);
+	uint8_t *b = vg_gpa(&h->d->mem, h->scratch);
+
+	b[0] = 1;	/* NEEDS_CSUM, no GSO */
+	b[6] = 0xd0;	/* csum_start 2000, past the 128-byte frame */
+	b[7] = 0x07;
+	one_desc(h, len);
+}
+
+static void b_off_csum_offset(struct hctx *h)
+{
+	uint32_t len = good_buf(h, 0);
+	uint8_t *b = vg_gpa(&h->d->mem, h->scratch);
+
+	b[0] = 1;
+	b[6] = 100;	/* csum_start inside, csum_start + csum_offset + 2 past the end */
+	b[8] = 27;
+	one_desc(h, len);
+}
+
+static void b_off_gso_size0(struct hctx *h)
+{
+	one_desc(h, tso_buf(h, 20000, 0));
+}
+
+static void b_off_gso_mss1(struct hctx *h)
+{
+	one_desc(h, tso_buf(h, 20000, 1));
+}
+
+static void b_off_gso_mtu(struct hctx *h)
+{
+	one_desc(h, tso_buf(h, 20000, 4000));	/* headers + MSS over the 1500-byte MTU */
+}
+
+static void b_off_gso_udp(struct hctx *h)
+{
+	uint32_t len = tso_buf(h, 20000, TSO_MSS);
+
+	((uint8_t *)vg_gpa(&h->d->mem, h->scratch))[1] = 3;	/* GSO_UDP: never offered */
+	one_desc(h, len);
+}
+
+static void b_off_gso_v6(struct hctx *h)
+{
+	uint32_t len = tso_buf(h, 20000, TSO_MSS);
+
+	((uint8_t *)vg_gpa(&h->d->mem, h->scratch))[1] = 4;	/* TCPV6 on an IPv4 frame */
+	one_desc(h, len);
+}
+
+static void b_off_gso_ihl(struct hctx *h)
+{
+	uint32_t len = tso_buf(h, 20000, TSO_MSS);
+
+	((uint8_t *)vg_gpa(&h->d->mem, h->scratch))[VG_HDR_LEN + 14] = 0x44;	/* IHL 4 */
+	one_desc(h, len);
+}
+
+static void b_off_gso_doff(struct hctx *h)
+{
+	uint32_t len = tso_buf(h, 20000, TSO_MSS);
+
+	((uint8_t *)vg_gpa(&h->d->mem, h->scratch))[VG_HDR_LEN + 34 + 12] = 4 << 4;	/* doff 4 */
+	one_desc(h, len);
+}
+
+static void b_off_gso_totlen(struct hctx *h)
+{
+	uint32_t len = tso_buf(h, 20000, TSO_MSS);
+	uint8_t *ip = (uint8_t *)vg_gpa(&h->d->mem, h->scratch) + VG_HDR_LEN + 14;
+
+	ip[2] = 0x60;	/* IP total length 24576: past the end of the chain */
+	ip[3] = 0x00;
+	one_desc(h, len);
+}
+
+/*
+ * A legal 60000-byte TSO frame as long a chain as the queue allows: the
+ * headers in one descriptor, 254 one-byte descriptors, the rest in one
+ * (virtio 1.2 2.7.5.2). It must be cut into segments and sent.
+ */
+static void b_off_tso_long(struct hctx *h)
+{
+	uint32_t len = tso_buf(h, 60000, TSO_MSS), head = VG_HDR_LEN + TSO_HDRS;
+	uint16_t n = h->vq->num, i;
+
+	desc(h, 0, h->scratch, head, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i + 1 < n; i++)
+		desc(h, i, h->scratch + head + i - 1, 1, VRING_DESC_F_NEXT, (uint16_t)(i + 1));
+	desc(h, (uint16_t)(n - 1), h->scratch + head + n - 2, len - head - (n - 2), 0, 0);
+}
+
 /* RX_BUFS one-descriptor chains of rx_len bytes each, canaries behind them. */
 static void rx_bufs(struct hctx *h, uint32_t len, uint16_t flags)
 {
@@ -258,6 +408,18 @@ static const struct hcase cases[] = {
 	{ "rx-tiny", VG_RX, EXP_RXDROP, MRG_OFF, b_rx_tiny, "16-byte RX buffers, no MRG_RXBUF" },
 	{ "rx-loop", VG_RX, EXP_BREAK, MRG_ANY, b_rx_loop, "desc next loop in the RX ring" },
 	{ "tx-flood", VG_TX, EXP_FLOOD, MRG_ANY, NULL, "TX ring kept full of valid frames" },
+	/* These need --offload; the back-end drops each frame and counts the reason. */
+	{ "off-csum-start", VG_TX, EXP_RUNT, MRG_ANY, b_off_csum_start, "NEEDS_CSUM, csum_start past the frame" },
+	{ "off-csum-offset", VG_TX, EXP_RUNT, MRG_ANY, b_off_csum_offset, "NEEDS_CSUM, csum_offset past the frame" },
+	{ "off-gso-size0", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_size0, "TSO with gso_size 0" },
+	{ "off-gso-mss1", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_mss1, "TSO with gso_size 1 (20000 segments)" },
+	{ "off-gso-mtu", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_mtu, "TSO with headers + gso_size over the MTU" },
+	{ "off-gso-udp", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_udp, "gso_type UDP, never offered" },
+	{ "off-gso-v6", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_v6, "gso_type TCPV6 on an IPv4 frame" },
+	{ "off-gso-ihl", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_ihl, "TSO frame with IPv4 IHL 4" },
+	{ "off-gso-doff", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_doff, "TSO frame with TCP doff 4" },
+	{ "off-gso-totlen", VG_TX, EXP_RUNT, MRG_ANY, b_off_gso_totlen, "TSO frame whose IP length is past the chain" },
+	{ "off-tso-long", VG_TX, EXP_SENT, MRG_ANY, b_off_tso_long, "60000-byte TSO frame in a queue-long chain" },
 };
 
 /* ---- running one case ---- */

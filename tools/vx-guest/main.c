@@ -35,7 +35,7 @@ volatile int vg_stop;
 
 struct opts {
 	const char *socket;
-	bool server, no_mrg, no_event_idx;
+	bool server, no_mrg, no_event_idx, offload;
 	uint8_t mac[ETH_ALEN], dst[ETH_ALEN], flood_dst[ETH_ALEN];
 	bool has_mac, has_dst, has_flood_dst;
 	unsigned long count;
@@ -187,6 +187,7 @@ static void usage(void)
 		"  --server           listen on PATH (the back-end connects)\n"
 		"  --no-mrg           do not negotiate VIRTIO_NET_F_MRG_RXBUF\n"
 		"  --no-event-idx     do not negotiate VIRTIO_RING_F_EVENT_IDX\n"
+		"  --offload          negotiate CSUM, HOST_TSO4/6 and HOST_ECN (hostile off-* cases)\n"
 		"  --qsize N          queue size (power of two, <= %d; default %d)\n"
 		"  --dst MAC          send: destination; hostile: where valid frames go\n"
 		"  --count N --size BYTES --timeout S\n"
@@ -207,7 +208,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'c' },  { "size", required_argument, NULL, 's' },
 		{ "qsize", required_argument, NULL, 'q' },  { "timeout", required_argument, NULL, 't' },
 		{ "wait", required_argument, NULL, 'w' },   { "flood", required_argument, NULL, 'f' },
-		{ "flood-dst", required_argument, NULL, 'F' },
+		{ "flood-dst", required_argument, NULL, 'F' }, { "offload", no_argument, NULL, 'O' },
 		{}
 	};
 	int c;
@@ -234,6 +235,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'E':
 			o->no_event_idx = true;
+			break;
+		case 'O':
+			o->offload = true;
 			break;
 		case 'c':
 			o->count = strtoul(optarg, NULL, 0);
@@ -301,6 +305,9 @@ int main(int argc, char **argv)
 		want |= BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (!o.no_event_idx)
 		want |= BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (o.offload)
+		want |= BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) |
+			BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN);
 	err = vg_dev_open(&d, o.socket, o.server, want, (uint16_t)o.qsize);
 	if (err) {
 		fprintf(stderr, "vx-guest: %s: set-up failed: %s\n", o.socket, strerror(-err));
