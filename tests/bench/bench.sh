@@ -81,7 +81,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--smoke) SMOKE=1 ;;
 	--no-callgrind) CALLGRIND=0 ;;
-	-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,52p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -217,9 +217,12 @@ guest_start() {
 #   one net_pcap per size replaying a frame from the guest to the wire, which
 #     macswap turns into one to the guest (pvp),
 #   virtio_user (the guest), net_null (where w2g frames end).
-# "set portlist" picks the ports of a case; testpmd sorts it, and paired
-# topology pairs the first two and the next two; with three, the last
+# "set portlist" picks the ports of a case (always given in port order);
+# paired topology pairs the first two and the next two; with three, the last
 # (virtio_user) is paired with itself, which is the guest sending back.
+# vhost-xdpd drops guest frames with a source MAC other than the port's
+# (tx_drop_spoofed), so the PVP guest swaps MACs; macswap applies to every
+# stream, so the PVP frame is written swapped and leaves vxb to the guest.
 declare -A WP
 wire_guest_start() {
 	local vdevs=() size i=0
