@@ -15,7 +15,8 @@ trap 'rm -rf "$VX_TMP"' EXIT
 
 start=$SECONDS
 # Our own id: the leftover checks below look for this run's namespaces and
-# testpmd processes only (other tests may run on the machine meanwhile).
+# testpmd processes only (other tests may run on the machine meanwhile). The
+# [-] keeps pgrep from matching the bash -c that runs it.
 export VX_ID
 "$VX_ROOT/tests/bench/bench.sh" --smoke --out "$out" >"$VX_TMP/bench.log" 2>&1
 rc=$?
@@ -40,6 +41,6 @@ done
 vx_check "bench-smoke: the header names the one-process wire + guest harness" \
 	grep -q 'ONE testpmd' "$out"
 vx_check "bench-smoke: no namespace, XDP program or testpmd of this run left behind" \
-	bash -c "! ip netns list | grep -q 'vx[hp]-$VX_ID\b' && ! pgrep -f -- '--file-prefix vx-$VX_ID-' >/dev/null"
+	bash -c "! ip netns list | grep -q 'vx[hp]-$VX_ID\b' && ! pgrep -f -- '[-]-file-prefix vx-$VX_ID-' >/dev/null"
 sed 's/^/# /' "$out"
 vx_done
