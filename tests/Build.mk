@@ -20,3 +20,12 @@ $(BENCH_SINK): tests/bench/sink.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The same sink for DPDK's net_af_xdp (xdp_prog=...): it wants a map named
+# xsks_map to put its socket in; the program still drops every frame.
+BENCH_SINK_XSK := $(BUILD)/bench/sink-xsk.bpf.o
+all: $(BENCH_SINK_XSK)
+$(BENCH_SINK_XSK): tests/bench/sink.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DVX_SINK_XSKMAP -c $< -o $@

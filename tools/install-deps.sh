@@ -8,10 +8,11 @@ set -euo pipefail
 BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
 	    pkg-config libelf-dev zlib1g-dev libclang-rt-14-dev)
 # perl ships prove; dpdk-dev ships dpdk-testpmd; the librte-net-* drivers are
-# the vhost/virtio-user/af_xdp/tap PMDs the end-to-end tests load.
+# the vhost/virtio-user/af_xdp/tap PMDs the end-to-end tests load, and the
+# pcap/null PMDs of the benchmark's one-process wire + guest (bench.sh).
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
-	   librte-net-tap23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind)
+	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2

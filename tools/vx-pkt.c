@@ -10,6 +10,7 @@
  *   vx-pkt recv --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S] [--any]
  *   vx-pkt echo --dev IF [--src MAC | --dst MAC] [--count N] [--timeout S]
  *   vx-pkt ping --dev IF --dst MAC [--count N] [--rate PROBES/S] [--size BYTES] [--timeout S]
+ *   vx-pkt pcap --out FILE --dst MAC --src MAC [--count N] [--size BYTES]
  *
  * recv prints "received N ok M bad K" and fails if K > 0 or M < --count.
  * --any also counts frames of other generators (e.g. testpmd txonly) as ok,
@@ -19,6 +20,9 @@
  * mode), waits up to --timeout for that frame to come back intact, and
  * prints "ping sent N replies M lost K p50_us A p99_us B max_us C": round
  * trips measured with CLOCK_MONOTONIC around the socket calls.
+ * pcap writes --count frames (default 1) of the same format to a classic
+ * libpcap file (Ethernet link type), for DPDK's net_pcap to replay (the
+ * benchmark's wire source, tests/bench/bench.sh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +58,7 @@
 
 struct vx_pkt_opts {
 	const char *dev;
+	const char *out;	/* pcap: the file to write */
 	uint8_t src[ETH_ALEN], dst[ETH_ALEN];
 	bool has_src, has_dst, any;
 	unsigned int vlan; /* 802.1Q id to send with / expect; 0 = untagged */
@@ -286,6 +291,46 @@ static int vx_pkt_send(struct vx_pkt_opts *o)
 	return err || i < o->count;
 }
 
+/* A classic libpcap file: global header, then a record header per frame. */
+struct vx_pcap_hdr {
+	uint32_t magic, ver, zone, sigfigs, snaplen, linktype;
+} __attribute__((packed));
+struct vx_pcap_rec {
+	uint32_t sec, usec, caplen, len;
+} __attribute__((packed));
+
+static int vx_pkt_pcap(struct vx_pkt_opts *o)
+{
+	static uint8_t buf[VX_PKT_MAX];
+	const struct vx_pcap_hdr gh = {.magic = 0xa1b2c3d4, .ver = 2 | 4u << 16,
+				       .snaplen = VX_PKT_MAX, .linktype = 1 /* Ethernet */};
+	struct vx_pcap_rec rh = {0};
+	unsigned long i;
+	size_t len;
+	FILE *f;
+
+	f = fopen(o->out, "wb");
+	if (!f) {
+		fprintf(stderr, "vx-pkt: %s: %s\n", o->out, strerror(errno));
+		return 1;
+	}
+	fwrite(&gh, sizeof(gh), 1, f);
+	for (i = 0; i < o->count; i++) {
+		vx_pkt_build(buf, o, (uint32_t)(o->first + i));
+		len = vx_pkt_tag(buf, o->size, o->vlan);
+		rh.usec = i;
+		rh.caplen = rh.len = len;
+		fwrite(&rh, sizeof(rh), 1, f);
+		fwrite(buf, len, 1, f);
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "vx-pkt: %s: %s\n", o->out, strerror(errno));
+		return 1;
+	}
+	printf("wrote %lu\n", i);
+	return 0;
+}
+
 static void vx_pkt_account(struct vx_pkt_counts *c, int verdict, uint32_t seq)
 {
 	uint32_t bit = seq % VX_PKT_SEQ_BITS;
@@ -467,7 +512,9 @@ static void vx_pkt_usage(void)
 	    "                  [--vlan ID]   (frames of that 802.1Q VLAN only; default untagged)\n"
 	    "       vx-pkt echo --dev IF [--src MAC|--dst MAC] [--count N] [--timeout S]\n"
 	    "       vx-pkt ping --dev IF --dst MAC [--count N] [--rate PROBES/S] [--size BYTES]\n"
-	    "                  [--timeout S]   (per probe)\n");
+	    "                  [--timeout S]   (per probe)\n"
+	    "       vx-pkt pcap --out FILE --dst MAC --src MAC [--count N] [--size BYTES] [--vlan ID]\n"
+	    "                  (writes the frames to a pcap file instead of sending them)\n");
 }
 
 static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
@@ -482,6 +529,7 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 					     {"any", no_argument, NULL, 'a'},
 					     {"vlan", required_argument, NULL, 'v'},
 					     {"first", required_argument, NULL, 'f'},
+					     {"out", required_argument, NULL, 'o'},
 					     {}};
 	int c;
 
@@ -515,6 +563,9 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 		case 'a':
 			o->any = true;
 			break;
+		case 'o':
+			o->out = optarg;
+			break;
 		case 'f':
 			o->first = strtoul(optarg, NULL, 0);
 			break;
@@ -527,7 +578,7 @@ static int vx_pkt_parse(int argc, char **argv, struct vx_pkt_opts *o)
 			return -EINVAL;
 		}
 	}
-	if (!o->dev || o->size < VX_PKT_MIN || o->size > VX_PKT_MAX || o->timeout <= 0)
+	if ((!o->dev && !o->out) || o->size < VX_PKT_MIN || o->size > VX_PKT_MAX || o->timeout <= 0)
 		return -EINVAL;
 	return 0;
 }
@@ -549,6 +600,19 @@ int main(int argc, char **argv)
 		if (!o.count)
 			o.count = 1;
 		return vx_pkt_send(&o);
+	}
+	if (!strcmp(mode, "pcap")) {
+		if (!o.out || !o.has_dst || !o.has_src) {
+			vx_pkt_usage();
+			return 2;
+		}
+		if (!o.count)
+			o.count = 1;
+		return vx_pkt_pcap(&o);
+	}
+	if (o.out || !o.dev) {
+		vx_pkt_usage();
+		return 2;
 	}
 	if (!strcmp(mode, "ping")) {
 		if (!o.has_dst) {

@@ -20,12 +20,25 @@
 # back-end's forwarding loop under valgrind (tests/bench/callgrind.sh).
 #
 # The "NIC" is the veth vxa (host namespace) <-> vxb (peer namespace) of
-# tests/lib/ns.sh. The guest is DPDK's virtio-user front-end in dpdk-testpmd;
-# the wire side is another dpdk-testpmd with net_af_xdp on vxb (throughput)
-# or vx-pkt on a packet socket (latency, CPU at a fixed rate).
+# tests/lib/ns.sh. The guest is DPDK's virtio-user front-end in dpdk-testpmd.
 #
-# Cores: the back-end gets CPU 1 to itself (taskset / EAL -l); the guest's
-# and the peer's forwarding lcores share CPU 0. The output says so.
+#   g2w  the guest testpmd sends (txonly); an XDP program on vxb counts and
+#        drops what arrives (sink.bpf.c): one process on CPU 0
+#   w2g  ONE testpmd on CPU 0 is both the wire and the guest, so that no two
+#        polling processes time-slice CPU 0: net_pcap replays one frame
+#        (vx-pkt pcap, to the guest's MAC) into net_af_xdp on vxb, and
+#        virtio_user passes what it receives to net_null (io forwarding,
+#        paired ports). The rate is the virtio_user port's Rx-pps
+#   pvp  the same process: net_pcap -> net_af_xdp on vxb -> back-end ->
+#        virtio_user, which sends every frame back (macswap, the port paired
+#        with itself) -> back-end -> vxb, where the sink (sink-xsk.bpf.o,
+#        which net_af_xdp loads as its xdp_prog) counts and drops it. The
+#        rate is the sink's count: what came back to the wire
+#   lat  vx-pkt ping on a packet socket of vxb, vx-guest echo as the guest
+#        (latency, CPU at a fixed rate)
+#
+# Cores: the back-end gets CPU 1 to itself (taskset / EAL -l); the guest /
+# wire process's forwarding lcore has CPU 0. The output says so.
 #
 #   tests/bench/bench.sh [--runs N] [--time S] [--systems adpbcx] [--cases LIST] [--smoke]
 #                        [--no-callgrind] [--out FILE]
@@ -58,6 +71,7 @@ SIZES=(64 1518)
 CASES=g2w,w2g,pvp,lat
 GUEST=$VX_BUILD/vx-guest
 SINK=$VX_BUILD/bench/sink.bpf.o
+SINK_XSK=$VX_BUILD/bench/sink-xsk.bpf.o
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift ;;
@@ -67,7 +81,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--smoke) SMOKE=1 ;;
 	--no-callgrind) CALLGRIND=0 ;;
-	-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,52p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -106,7 +120,13 @@ done
 for t in "$PKT" "$VXD" "$GUEST" "$VX_BUILD/vx-wakelat"; do
 	[ -x "$t" ] || { echo "bench.sh: $t not built (run make)" >&2; exit 1; }
 done
-[ -f "$SINK" ] || { echo "bench.sh: $SINK not built (run make)" >&2; exit 1; }
+for t in "$SINK" "$SINK_XSK"; do
+	[ -f "$t" ] || { echo "bench.sh: $t not built (run make)" >&2; exit 1; }
+done
+for t in net_pcap net_null net_af_xdp net_virtio; do
+	ls /usr/lib/*/dpdk/pmds-*/librte_"$t".so* >/dev/null 2>&1 ||
+		{ echo "bench.sh: DPDK's $t driver is missing (run tools/install-deps.sh)" >&2; exit 1; }
+done
 [ "$(nproc)" -ge 2 ] || { echo "bench.sh: needs 2 CPUs" >&2; exit 1; }
 
 declare -A SYS_NAME=([a]="vhost-xdpd" [d]="vhost-xdpd dedicated" [p]="vhost-xdpd --poll"
@@ -190,10 +210,51 @@ guest_start() {
 	return 1
 }
 
-peer_start() {
-	vx_testpmd_start p "$VX_PNS" -l 0,1 --main-lcore 1 --no-pci \
-		--single-file-segments --vdev "net_af_xdp1,iface=$VX_PEER" -- \
-		--nb-cores=1 --total-num-mbufs=16384 --forward-mode=rxonly --eth-peer="0,$GMAC"
+# The one-process wire + guest for w2g and pvp (see the top of the file).
+# Its ports, in --vdev order (port ids follow it):
+#   one net_pcap per size replaying a frame to the guest (w2g; io keeps it),
+#   net_af_xdp on vxb (the wire; its XDP program is the sink),
+#   one net_pcap per size replaying a frame from the guest to the wire, which
+#     macswap turns into one to the guest (pvp),
+#   virtio_user (the guest), net_null (where w2g frames end).
+# "set portlist" picks the ports of a case (always given in port order);
+# paired topology pairs the first two and the next two; with three, the last
+# (virtio_user) is paired with itself, which is the guest sending back.
+# vhost-xdpd drops guest frames with a source MAC other than the port's
+# (tx_drop_spoofed), so the PVP guest swaps MACs; macswap applies to every
+# stream, so the PVP frame is written swapped and leaves vxb to the guest.
+declare -A WP
+wire_guest_start() {
+	local vdevs=() size i=0
+	for size in "${SIZES[@]}"; do
+		"$PKT" pcap --out "$VX_TMP/w2g-$size.pcap" --dst "$GMAC" --src "$BMAC" --size $((size - 4)) >/dev/null &&
+			"$PKT" pcap --out "$VX_TMP/pvp-$size.pcap" --dst "$BMAC" --src "$GMAC" --size $((size - 4)) >/dev/null ||
+			return 1
+		vdevs+=(--vdev "net_pcap$i,rx_pcap=$VX_TMP/w2g-$size.pcap,infinite_rx=1")
+		WP[w2g_$size]=$i
+		i=$((i + 1))
+	done
+	vdevs+=(--vdev "net_af_xdp0,iface=$VX_PEER,xdp_prog=$SINK_XSK")
+	WP[wire]=$i
+	i=$((i + 1))
+	for size in "${SIZES[@]}"; do
+		vdevs+=(--vdev "net_pcap$i,rx_pcap=$VX_TMP/pvp-$size.pcap,infinite_rx=1")
+		WP[pvp_$size]=$i
+		i=$((i + 1))
+	done
+	vdevs+=(--vdev "virtio_user0,path=$SOCK,queues=1,queue_size=${VX_BENCH_QSIZE:-1024},mac=$GMAC"
+		--vdev "net_null0,no-rx=1")
+	WP[guest]=$i
+	WP[null]=$((i + 1))
+	vx_testpmd_start w "$VX_PNS" -l 0,1 --main-lcore 1 --no-pci --single-file-segments "${vdevs[@]}" -- \
+		--nb-cores=1 --total-num-mbufs=32768 --forward-mode=io --port-topology=paired || return 1
+	for ((i = 0; i < 50; i++)); do
+		vx_testpmd_query w "show port info ${WP[guest]}" | grep -q 'Link status: up' &&
+			sink_find && return 0
+		sleep 0.2
+	done
+	log "guest link did not come up, or no sink on $VX_PEER"
+	return 1
 }
 
 # --- measurements ------------------------------------------------------
@@ -202,8 +263,15 @@ peer_start() {
 # drops them (sink.bpf.c): no polling receiver shares CPU 0 with the guest.
 SINK_MAP=
 sink_on() {
-	local prog
 	vx_in_peer ip link set dev "$VX_PEER" xdp obj "$SINK" sec xdp || return 1
+	sink_find
+}
+
+# The counter of the XDP program on vxb: the sink from sink_on, or
+# sink-xsk.bpf.o that net_af_xdp loaded (its xsks_map is not used by the
+# program, so the counter is the program's only map).
+sink_find() {
+	local prog
 	prog=$(vx_in_peer ip -d link show dev "$VX_PEER" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
 	SINK_MAP=$(bpftool -j prog show id "$prog" | grep -o '"map_ids":\[[0-9]*' | grep -o '[0-9]*$')
 	[ -n "$SINK_MAP" ]
@@ -243,50 +311,54 @@ sink_pps() { # sink_pps [PROFILE-NAME]
 
 # Rx-pps of a testpmd port over the window: testpmd itself computes it
 # between two "show port stats" calls, from its own clock.
-rx_pps() { # rx_pps NAME [PROFILE-NAME]
-	vx_testpmd_query "$1" "show port stats 0" >/dev/null
-	window "${2:-}"
-	vx_testpmd_query "$1" "show port stats 0" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | tail -n 1
+rx_pps() { # rx_pps NAME PORT [PROFILE-NAME]
+	vx_testpmd_query "$1" "show port stats $2" >/dev/null
+	window "${3:-}"
+	vx_testpmd_query "$1" "show port stats $2" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | tail -n 1
 }
 
 mpps() { awk -v p="${1:-0}" 'BEGIN { printf "%.3f", p / 1e6 }'; }
 
 # One throughput case: the sender starts, the receiver's rate is measured.
-# g2w runs with the sink on the peer's veth, w2g and pvp with the peer testpmd.
+# g2w runs in the guest testpmd (g) with the sink on the peer's veth; w2g and
+# pvp in the one wire + guest process (w). With each, the back-end's CPU over
+# the window (cores; event mode sleeps when it can, the pollers take 1.0).
 tput() { # tput SYS CASE SIZE
-	local sys=$1 case=$2 size=$3 pps
-	vx_testpmd_cmd g "set txpkts $((size - 4))"
+	local sys=$1 case=$2 size=$3 pps n=g c0 c1 t0 t1
 	case $case in
 	g2w)
+		vx_testpmd_cmd g "set txpkts $((size - 4))"
 		vx_testpmd_cmd g "set fwd txonly"
 		vx_testpmd_cmd g start
 		sleep 0.5
+		c0=$(cpu_ticks "$BE_PID") t0=$(date +%s.%N)
 		pps=$(sink_pps "$sys-${case}_$size")
 		;;
-	w2g)
-		vx_testpmd_cmd p "set txpkts $((size - 4))"
-		vx_testpmd_cmd g "set fwd rxonly"
-		vx_testpmd_cmd p "set fwd txonly"
-		vx_testpmd_cmd g start
-		vx_testpmd_cmd p start
+	w2g | pvp)
+		n=w
+		if [ "$case" = w2g ]; then
+			vx_testpmd_cmd w "set portlist ${WP[w2g_$size]},${WP[wire]},${WP[guest]},${WP[null]}"
+			vx_testpmd_cmd w "set fwd io"
+		else
+			vx_testpmd_cmd w "set portlist ${WP[wire]},${WP[pvp_$size]},${WP[guest]}"
+			vx_testpmd_cmd w "set fwd macswap"
+		fi
+		vx_testpmd_cmd w start
 		sleep 0.5
-		pps=$(rx_pps g "$sys-${case}_$size")
-		;;
-	pvp)
-		vx_testpmd_cmd p "set txpkts $((size - 4))"
-		vx_testpmd_cmd g "set fwd macswap"
-		vx_testpmd_cmd p "set fwd macswap"
-		vx_testpmd_cmd g start
-		vx_testpmd_cmd p "start tx_first 16"
-		sleep 0.5
-		pps=$(rx_pps p "$sys-${case}_$size")
+		c0=$(cpu_ticks "$BE_PID") t0=$(date +%s.%N)
+		if [ "$case" = w2g ]; then
+			pps=$(rx_pps w "${WP[guest]}" "$sys-${case}_$size")
+		else
+			pps=$(sink_pps "$sys-${case}_$size")
+		fi
 		;;
 	esac
-	vx_testpmd_cmd g stop
-	[ "$case" = g2w ] || vx_testpmd_cmd p stop
+	c1=$(cpu_ticks "$BE_PID") t1=$(date +%s.%N)
+	vx_testpmd_cmd "$n" stop
 	sleep 0.3
 	record "$sys" "${case}_${size}" "$(mpps "$pps")"
-	log "${SYS_NAME[$sys]}: $case $size B: $(mpps "$pps") Mpps"
+	record "$sys" "${case}cpu_${size}" "$(cores_used "$c0" "$c1" "$t0" "$t1")"
+	log "${SYS_NAME[$sys]}: $case $size B: $(mpps "$pps") Mpps, back-end $(tail -n 1 "$RAW" | cut -d' ' -f3) cores"
 }
 
 # CPU time (user + system, all threads) of a process, in clock ticks.
@@ -428,7 +500,9 @@ run_system() { # run_system SYS
 	fi
 	sink_off
 	if want_case w2g || want_case pvp; then
-		if ! peer_start; then
+		# The guest's place goes to the one wire + guest process.
+		vx_testpmd_stop g
+		if ! wire_guest_start; then
 			setup_failed "$sys"
 			return 1
 		fi
@@ -437,10 +511,10 @@ run_system() { # run_system SYS
 				want_case "$c" && tput "$sys" "$c" "$size"
 			done
 		done
+		# Its XDP program (the sink) takes every frame on vxb; the packet
+		# socket cases need it gone.
+		vx_testpmd_stop w
 	fi
-	# The peer testpmd's XDP program takes every frame on vxb; the packet
-	# socket cases need it gone.
-	vx_testpmd_stop p
 	want_case lat && latency_cpu "$sys"
 	vx_testpmd_stop g
 	vxg_stop
@@ -455,7 +529,14 @@ report() {
 	for size in "${SIZES[@]}"; do
 		want_case g2w && cases+=("g2w_$size") && labels+=("guest->wire $size B (Mpps)")
 		want_case w2g && cases+=("w2g_$size") && labels+=("wire->guest $size B (Mpps)")
-		want_case pvp && cases+=("pvp_$size") && labels+=("PVP loop $size B (Mpps)")
+		want_case pvp && cases+=("pvp_$size") && labels+=("PVP $size B (Mpps)")
+	done
+	for size in "${SIZES[@]}"; do
+		for c in g2w w2g pvp; do
+			want_case $c || continue
+			cases+=("${c}cpu_$size")
+			labels+=("back-end CPU during $c $size B (cores)")
+		done
 	done
 	if [ "$CALLGRIND" = 1 ]; then
 		for size in "${CG_SIZES[@]}"; do
@@ -521,8 +602,14 @@ header() {
 	echo "- NIC: veth pair in two namespaces, AF_XDP copy mode, one queue"
 	echo "- cores: the back-end's forwarding thread alone on CPU $BE_CPU (vhost-xdpd: taskset -c 0 plus --worker-cpu $BE_CPU;"
 	echo "  DPDK: EAL -l 0,1 --main-lcore 0, forwarding lcore on $BE_CPU); control threads on CPU 0;"
-	echo "  guest (testpmd virtio-user) and wire peer (testpmd net_af_xdp on vxb) forwarding lcores share CPU 0;"
-	echo "  guest->wire frames are counted and dropped by an XDP program on vxb (no receiver process)"
+	echo "- guest->wire: the guest (testpmd virtio-user, txonly, forwarding lcore on CPU 0) sends; frames are counted"
+	echo "  and dropped by an XDP program on vxb (no receiver process)"
+	echo "- wire->guest and PVP: ONE testpmd, forwarding lcore on CPU 0, is both the wire and the guest (no two pollers"
+	echo "  time-slicing CPU 0): net_pcap replays one frame (vx-pkt pcap) into net_af_xdp on vxb; wire->guest: virtio-user"
+	echo "  -> net_null (io), the rate is virtio-user's Rx-pps; PVP: virtio-user sends every frame back (macswap), the"
+	echo "  rate is what an XDP program on vxb (net_af_xdp's xdp_prog) counts coming back. On veth the sender's core"
+	echo "  (CPU 0) also pays the kernel's receive work of wire->guest (XDP, copy into the back-end's UMEM)"
+	echo "- back-end CPU: /proc/PID/stat utime+stime of the back-end process over each throughput window"
 	echo "- runs: $RUNS per system, interleaved; each figure is the median; windows of ${WINDOW} s; frame sizes include the 4-byte FCS"
 	echo "- latency and CPU: the guest is vx-guest echo (event mode: sleeps on its call eventfd), pinned to CPU 0 with vx-pkt;"
 	echo "  vx-pkt ping sends $PING_N probes at 1000/s, 64 B, one at a time; vhost-xdpd in event mode, DPDK's back-ends poll"
@@ -564,7 +651,7 @@ cp "$RAW" "${OUT%.md}.raw"
 # Every system must have produced every figure that applies to it; a hole is a failure.
 applies() { # applies SYS CASE
 	case $2 in
-	pvp_* | lat_* | cpu_*) [ "$1" != x ] ;;
+	pvp_* | lat_* | cpu_* | *cpu_*) [ "$1" != x ] ;;
 	wake_*) [ "$1" = x ] ;;
 	instr_*) [[ "$1" == [adb] ]] && [ "$CALLGRIND" = 1 ] ;;
 	*) true ;;
@@ -573,7 +660,7 @@ applies() { # applies SYS CASE
 holes=0
 for s in $(grep -o . <<<"$SYSTEMS"); do
 	for k in $(awk '{ print $2 }' "${OUT%.md}.raw" | sort -u) \
-		$(for z in "${SIZES[@]}"; do for c in g2w w2g pvp; do want_case $c && echo "${c}_$z"; done; done) \
+		$(for z in "${SIZES[@]}"; do for c in g2w w2g pvp; do want_case $c && echo "${c}_$z ${c}cpu_$z"; done; done) \
 		$(want_case lat && echo lat_p50 lat_p99 wake_p50 wake_p99 cpu_rate cpu_idle); do
 		applies "$s" "$k" || continue
 		[ "$(median "$s" "$k")" != - ] && continue
