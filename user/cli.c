@@ -39,7 +39,11 @@ void vx_cli_usage(FILE *f)
 	      "                                        dedicated ports 1)\n"
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
 	      "  --busy-poll USEC      event mode: keep polling this long after a busy pass\n"
-	      "                        (default 50, 0-10000; 0 = sleep as soon as idle)\n"
+	      "                        (default 50, 0-10000; 0 = sleep as soon as idle); the\n"
+	      "                        window doubles, up to 1000, while busy periods keep\n"
+	      "                        coming back right after it ran out\n"
+	      "  --napi-busy-poll      while polling, the worker also runs the NIC's NAPI\n"
+	      "                        context for its sockets (SO_PREFER_BUSY_POLL)\n"
 	      "  --workers N           worker threads, 1-8 (default: one per NIC queue, at most\n"
 	      "                        one per CPU); worker w serves NIC queues and guest\n"
 	      "                        queue pairs whose number modulo N is w\n"
@@ -230,6 +234,7 @@ enum {
 	OPT_PORT,
 	OPT_POLL,
 	OPT_BUSY_POLL,
+	OPT_NAPI_BUSY_POLL,
 	OPT_WORKERS,
 	OPT_WORKER_CPU,
 	OPT_ZC,
@@ -245,6 +250,7 @@ static const struct option vx_options[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+	{ "napi-busy-poll", no_argument, NULL, OPT_NAPI_BUSY_POLL },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "worker-cpu", required_argument, NULL, OPT_WORKER_CPU },
 	{ "zero-copy", required_argument, NULL, OPT_ZC },
@@ -305,6 +311,9 @@ static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size
 			return fail(err, len, "--busy-poll: '%s' is not 0-%u microseconds", arg,
 				    VX_BUSY_POLL_MAX_US);
 		cfg->busy_poll_us = (unsigned int)v;
+		return 0;
+	case OPT_NAPI_BUSY_POLL:
+		cfg->napi_busy_poll = true;
 		return 0;
 	case OPT_WORKERS:
 		if (!parse_uint(arg, VX_MAX_WORKERS, &v) || !v)

@@ -38,6 +38,7 @@ struct vx_cfg {
 	unsigned int nports;
 	bool poll;
 	unsigned int busy_poll_us;	/* event mode; 0 = sleep after every idle pass */
+	bool napi_busy_poll;		/* SO_PREFER_BUSY_POLL on the sockets, polled while busy */
 	unsigned int workers;	/* worker threads; 0 = one per NIC queue, at most one per CPU */
 	int worker_cpu[VX_MAX_WORKERS];	/* worker i runs there; -1 = not pinned */
 	bool skb_mode;

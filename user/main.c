@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	opts = (struct vx_nic_opts){ .poll = cfg.poll, .busy_poll_us = cfg.busy_poll_us,
+				     .napi_busy_poll = cfg.napi_busy_poll,
 				     .dedicated = cfg.ports[0].dedicated,
 				     .dq_tx_inplace = cfg.ports[0].tx_inplace,
 				     .workers = cfg.workers,

@@ -80,6 +80,14 @@ int vx_nic_open_queue(struct vx_nic *nic, unsigned int q)
 	int err;
 
 	err = vx_xsk_open(&x, nic->ifname, q, &xo);
+	if (!err && nic->opts.napi_busy_poll) {
+		/* 20 µs and a batch per call: enough to find what the NIC holds, no more. */
+		int e = vx_xsk_set_busy_poll(x, 20, VX_BATCH);
+
+		if (e)
+			pr_warn("%s q%u: no preferred busy polling here (%s); sleeping on events\n",
+				nic->ifname, q, strerror(-e));
+	}
 	if (!err)
 		err = vx_nic_xsk_install(nic, q, x);
 	if (!err)

@@ -235,6 +235,28 @@ static uint64_t now_us(void)
 }
 
 /*
+ * The spin window adapts (event mode): a worker that gave up spinning
+ * after a busy period and was handed a busy pass again within the window
+ * slept for nothing, paying two wake-ups (its own, and the socket
+ * callbacks on the sender's CPU while it sleeps); the window doubles, up to
+ * VX_BUSY_SPIN_MAX_US. A sleep longer than the largest window halves it,
+ * down to --busy-poll. A trickle never counts as busy, so it never spins.
+ */
+static void spin_adapt(struct vx_worker *w, uint64_t now, uint64_t moved)
+{
+	const unsigned int base = w->nic->opts.busy_poll_us;
+
+	if (!w->slept_at)
+		return;
+	if (moved >= VX_BUSY_MIN_WORK && now - w->slept_at < w->spin_us)
+		w->spin_us = w->spin_us * 2 < VX_BUSY_SPIN_MAX_US ? w->spin_us * 2
+								  : VX_BUSY_SPIN_MAX_US;
+	else if (now - w->slept_at > VX_BUSY_SPIN_MAX_US)
+		w->spin_us = w->spin_us / 2 > base ? w->spin_us / 2 : base;
+	w->slept_at = 0;
+}
+
+/*
  * After a pass with nothing left: keep polling while a busy period lasts
  * (see VX_BUSY_MIN_WORK), else ask for kicks again. Returns true if the
  * worker must not sleep.
@@ -249,13 +271,20 @@ static bool worker_idle(struct vx_worker *w, uint64_t moved, uint64_t *spin_unti
 		return true;
 	}
 	if (o->busy_poll_us) {
+		bool spinning = *spin_until != 0;
+
 		now = now_us();
+		spin_adapt(w, now, moved);
 		if (moved >= VX_BUSY_MIN_WORK)
-			*spin_until = now + o->busy_poll_us;
+			*spin_until = now + w->spin_us;
 		else if (moved)
-			*spin_until = *spin_until > now ? now + o->busy_poll_us : 0;
+			*spin_until = *spin_until > now ? now + w->spin_us : 0;
 		if (now < *spin_until)
 			return true;
+		/* A busy period ends here: remember when, to see if it was over. */
+		if (spinning)
+			w->slept_at = now;
+		*spin_until = 0;
 	}
 	return rearm_kicks(w, nofd);
 }
@@ -293,6 +322,7 @@ static void *worker_main(void *arg)
 	uint64_t spin_until = 0, work;
 	int n, i, timeout;
 
+	w->spin_us = w->nic->opts.busy_poll_us;
 	for (;;) {
 		timeout = more ? 0 : nofd ? VX_NOFD_POLL_MS : -1;
 		n = epoll_wait(w->epfd, ev, 32, timeout);
@@ -305,6 +335,7 @@ static void *worker_main(void *arg)
 			handle_event(w, &ev[i]);
 		nofd = false;
 		work = w->work;
+		w->polling = w->nic->opts.napi_busy_poll && (w->nic->opts.poll || spin_until);
 		more = worker_pass(w, &nofd);
 		/* Busy: the sockets leave epoll until the worker sleeps again. */
 		if (w->work - work >= VX_BUSY_MIN_WORK)

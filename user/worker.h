@@ -37,6 +37,7 @@ struct vx_nic_opts {
 	bool dedicated;		/* the one port's memory is queue 0's UMEM (user/dq.h) */
 	bool dq_tx_inplace;	/* and the kernel reads its TX frames there */
 	unsigned int busy_poll_us;	/* event mode: spin this long after a busy pass */
+	bool napi_busy_poll;	/* the sockets' NAPI is polled by the worker while it polls */
 	unsigned int workers;	/* worker threads; 0 = one per NIC queue, at most one per CPU */
 	int worker_cpu[VX_MAX_WORKERS];	/* worker w runs only there; -1 = not pinned */
 	bool skb_mode;		/* generic XDP */
@@ -59,6 +60,9 @@ struct vx_worker {
 	bool bcast_ready;	/* epoll saw the broadcast socket readable (worker 0) */
 	bool xsk_armed[VX_MAX_QUEUES];	/* in epoll: only while the worker sleeps */
 	uint64_t work;		/* guest chains and NIC frames moved, ever */
+	unsigned int spin_us;	/* event mode: the current spin window (worker.c, spin_adapt) */
+	bool polling;		/* --poll, or spinning after a busy pass */
+	uint64_t slept_at;	/* when a busy period last ended in sleep (µs), 0: not since */
 	struct vx_rxq *held[VX_HELD_MAX];	/* shared RX pairs locked by this worker */
 	struct vx_vq *held_vq[VX_HELD_MAX];
 	unsigned int nheld;

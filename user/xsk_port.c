@@ -87,6 +87,7 @@ struct vx_xsk {
 	uint32_t pool_n;
 	uint32_t nframes;
 	uint32_t frame_size;
+	bool busy_poll;		/* vx_xsk_set_busy_poll succeeded */
 	uint32_t ring_size;	/* fill, comp, rx and tx alike */
 	uint32_t lent_rx;	/* in fill ring, kernel or RX ring */
 	uint32_t lent_tx;	/* in TX ring (queued or submitted), kernel or completion ring */
@@ -594,4 +595,36 @@ void vx_xsk_debug_frames(const struct vx_xsk *x, uint32_t *lent, uint32_t *in_ri
 	*lent = x->lent_rx + x->lent_tx;
 	*in_rings = vx_xsk_prod_used(&x->fill) + vx_xsk_cons_used(&x->rx) +
 		    vx_xsk_prod_used(&x->tx) + x->tx_queued + vx_xsk_cons_used(&x->comp);
+}
+
+/*
+ * Kernel busy polling (Documentation/networking/napi.rst, "preferred busy
+ * polling"): with SO_PREFER_BUSY_POLL the socket's NAPI context is run by
+ * whoever calls recvfrom()/sendto() on it, here the worker, instead of in
+ * softirq on whichever CPU raised it. SO_BUSY_POLL is how long one call
+ * may poll, SO_BUSY_POLL_BUDGET how many packets it may take.
+ */
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+int vx_xsk_set_busy_poll(struct vx_xsk *x, unsigned int usec, unsigned int budget)
+{
+	int fd = xsk_socket__fd(x->sock), on = 1, us = (int)usec, b = (int)budget;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof(on)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
+		return -errno;
+	x->busy_poll = true;
+	return 0;
+}
+
+void vx_xsk_busy_poll(struct vx_xsk *x)
+{
+	if (x->busy_poll)
+		recvfrom(xsk_socket__fd(x->sock), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }

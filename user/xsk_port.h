@@ -95,6 +95,14 @@ uint64_t vx_xsk_pool_end(const struct vx_xsk *x);
 /* Frames the kernel dropped on this socket (XDP_STATISTICS: RX ring full, fill ring empty). */
 uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x);
 
+/*
+ * Preferred busy polling of the socket's NAPI context (SO_PREFER_BUSY_POLL,
+ * SO_BUSY_POLL usec, SO_BUSY_POLL_BUDGET budget); -errno if the kernel
+ * refuses. vx_xsk_busy_poll then runs one round of it (a recvfrom).
+ */
+int vx_xsk_set_busy_poll(struct vx_xsk *x, unsigned int usec, unsigned int budget);
+void vx_xsk_busy_poll(struct vx_xsk *x);
+
 /* Free frames in the pool (for backlog accounting and tests). */
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x);
 

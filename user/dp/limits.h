@@ -54,6 +54,12 @@
  * never reaches the threshold and keeps the sleep-on-every-pass behaviour.
  */
 #define VX_BUSY_MIN_WORK  16
+/*
+ * The spin window grows (doubling) while busy periods keep coming back
+ * right after the worker gave up on them, up to this; it costs at most this
+ * much CPU per busy period that really ended.
+ */
+#define VX_BUSY_SPIN_MAX_US 1000
 
 /* ---- frames ---- */
 

@@ -360,6 +360,9 @@ bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
 
 	if (!x)
 		return false;
+	/* --napi-busy-poll: the NIC's receive work for this socket runs here, now. */
+	if (w->polling)
+		vx_xsk_busy_poll(x);
 	for (b = 0; b < VX_RX_BATCHES; b++) {
 		n = vx_xsk_rx(x, descs, VX_BATCH);
 		w->work += n;
