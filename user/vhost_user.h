@@ -32,10 +32,16 @@ enum {
 #define VX_TXQ(pair) (2 * (pair) + 1)
 
 
+/*
+ * A frame waiting for guest RX buffers. A frame of several pieces
+ * (multi-buffer AF_XDP) takes one entry per piece, in order: the first has
+ * `more` set to the number that follow, which have off and more 0.
+ */
 struct vx_backlog_ent {
 	uint64_t addr;		/* the frame, as the pool handed it out */
 	uint32_t len;
-	uint16_t xsk;		/* which socket's UMEM holds the frame */
+	uint8_t xsk;		/* which socket's UMEM holds the frame (< VX_MAX_QUEUES) */
+	uint8_t more;		/* pieces of the same frame in the next entries */
 	uint16_t off;		/* packet data starts this far into the frame */
 };
 
