@@ -672,6 +672,11 @@ uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x)
 	       st.rx_ring_full;
 }
 
+uint32_t vx_xsk_held(const struct vx_xsk *x)
+{
+	return x->nframes - x->pool_n - x->lent_rx - x->lent_tx;
+}
+
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x)
 {
 	return x->pool_n;

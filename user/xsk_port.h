@@ -121,6 +121,13 @@ uint64_t vx_xsk_pool_end(const struct vx_xsk *x);
 /* Frames the kernel dropped on this socket (XDP_STATISTICS: RX ring full, fill ring empty). */
 uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x);
 
+/*
+ * Frames the caller holds (neither in the pool nor lent to the kernel):
+ * nframes - pool - lent. 0 whenever nothing waits in a backlog; a count
+ * that stays up after traffic stops is a leak.
+ */
+uint32_t vx_xsk_held(const struct vx_xsk *x);
+
 /* Free frames in the pool (for backlog accounting and tests). */
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x);
 
