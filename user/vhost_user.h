@@ -55,8 +55,9 @@ struct vx_backlog_ent {
 struct vx_rxq {
 	pthread_mutex_t lock;
 	bool shared;
-	struct vx_backlog_ent backlog[VX_RX_BACKLOG];
-	uint32_t bl_head, bl_len;
+	struct vx_backlog_ent backlog[VX_RX_BACKLOG_ENTS];
+	uint32_t bl_head, bl_len;	/* entries */
+	uint32_t bl_frames;		/* frames in them, at most VX_RX_BACKLOG */
 };
 
 /*

@@ -73,6 +73,13 @@
  */
 #define VX_RX_BACKLOG 256
 /*
+ * Backlog entries per queue pair: one per UMEM frame, so a frame of several
+ * pieces takes several. Enough for 170 frames of 6 pieces (MTU 9000), so
+ * that a jumbo burst is not dropped after 42; 1024 held frames of the
+ * socket's 4096 still leave the TX path and the fill ring theirs.
+ */
+#define VX_RX_BACKLOG_ENTS 1024
+/*
  * Multi-buffer AF_XDP (XDP_USE_SG): one frame in several UMEM frames. The
  * kernel fills RX frames from XDP_PACKET_HEADROOM on, 1792 bytes each: a
  * 9000-byte MTU frame with a VLAN tag (9018) is 6 pieces, 9216 + tags 6

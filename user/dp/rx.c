@@ -66,20 +66,27 @@ static void held_take(struct vx_worker *w, struct vx_rxq *rq, struct vx_vq *vq)
 
 _Static_assert(VX_MAX_QUEUES <= 256, "vx_backlog_ent.xsk is 8 bits");
 
-static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
-			 uint32_t len)
+/* One entry at the backlog's tail; the caller checked the room. */
+static void backlog_put(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
+			uint32_t len, unsigned int more)
 {
-	struct vx_backlog_ent *e;
+	struct vx_backlog_ent *e = &rq->backlog[(rq->bl_head + rq->bl_len) % VX_RX_BACKLOG_ENTS];
 
-	if (rq->bl_len == VX_RX_BACKLOG)
-		return false;
-	e = &rq->backlog[(rq->bl_head + rq->bl_len) % VX_RX_BACKLOG];
 	e->addr = addr;
 	e->off = off;
 	e->len = len;
 	e->xsk = (uint8_t)q;
-	e->more = 0;
+	e->more = (uint8_t)more;
 	rq->bl_len++;
+}
+
+static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
+			 uint32_t len)
+{
+	if (rq->bl_frames == VX_RX_BACKLOG || rq->bl_len == VX_RX_BACKLOG_ENTS)
+		return false;
+	backlog_put(rq, q, addr, off, len, 0);
+	rq->bl_frames++;
 	return true;
 }
 
@@ -89,11 +96,11 @@ static bool backlog_push_n(struct vx_rxq *rq, unsigned int q, const uint64_t *ad
 {
 	unsigned int i;
 
-	if (VX_RX_BACKLOG - rq->bl_len < n)
+	if (rq->bl_frames == VX_RX_BACKLOG || VX_RX_BACKLOG_ENTS - rq->bl_len < n)
 		return false;
 	for (i = 0; i < n; i++)
-		backlog_push(rq, q, addr[i], i ? 0 : off, iov[i].len);
-	rq->backlog[(rq->bl_head + rq->bl_len - n) % VX_RX_BACKLOG].more = (uint8_t)(n - 1);
+		backlog_put(rq, q, addr[i], i ? 0 : off, iov[i].len, i ? 0 : n - 1);
+	rq->bl_frames++;
 	return true;
 }
 
@@ -152,7 +159,7 @@ static bool backlog_push_copy(struct vx_worker *w, struct vx_rxq *rq, const uint
 {
 	struct vx_xsk *x = w->nic->xsk[w->idx];
 	uint64_t addr[VX_RX_MAX_PIECES];
-	struct vx_iov iov[VX_RX_MAX_PIECES];
+	struct vx_iov iov[VX_RX_MAX_PIECES] = { 0 };
 	uint32_t fs, n, i, done = 0;
 
 	if (!x)
@@ -310,7 +317,8 @@ static enum vx_rx_result backlog_write_n(struct vx_worker *w, struct vx_dev *dev
 
 	*len = 0;
 	for (i = 0; i <= e->more; i++) {
-		const struct vx_backlog_ent *p = &rq->backlog[(rq->bl_head + i) % VX_RX_BACKLOG];
+		const struct vx_backlog_ent *p =
+			&rq->backlog[(rq->bl_head + i) % VX_RX_BACKLOG_ENTS];
 
 		iov[i] = (struct vx_iov){ (uint8_t *)vx_xsk_data(x, p->addr) + p->off, p->len };
 		*len += p->len;
@@ -342,9 +350,10 @@ void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int 
 		vx_dp_rx_account(PST(w, dev), r, len);
 		for (i = 0; i < n; i++) {
 			vx_xsk_frame_free(x, rq->backlog[rq->bl_head].addr);
-			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG_ENTS;
 			rq->bl_len--;
 		}
+		rq->bl_frames--;
 	}
 	vx_vq_flush(vq);
 }
@@ -368,10 +377,11 @@ void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev)
 				rest = e->more;
 			}
 			vx_xsk_frame_free(nic->xsk[e->xsk], e->addr);
-			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG_ENTS;
 			rq->bl_len--;
 		}
 		rq->bl_head = 0;
+		rq->bl_frames = 0;
 	}
 }
 
