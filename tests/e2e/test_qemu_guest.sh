@@ -311,8 +311,8 @@ vx_diag "timing: transfers $((SECONDS - tt)) s"
 
 # --- c) guest to guest ----------------------------------------------------
 if [ ${#guests[@]} -eq 1 ]; then
-	t_skip "c) guest 1 pings guest 2" "one port (dpdk stand-in or dedicated queue)"
-	t_skip "c) TCP guest 1 -> guest 2" "one port (dpdk stand-in or dedicated queue)"
+	t_skip "c) guest 1 pings guest 2" "one port (dpdk stand-in, dedicated queue or jumbo)"
+	t_skip "c) TCP guest 1 -> guest 2" "one port (dpdk stand-in, dedicated queue or jumbo)"
 else
 	wait_mark g1 'VXGUEST-MARK tcp-guest' 130
 	rc=$(vx_guest_field g1 'VXGUEST-MARK ping-guest' rc)
