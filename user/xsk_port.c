@@ -94,6 +94,7 @@ struct vx_xsk {
 	bool zc;
 	bool sg;		/* bound with XDP_USE_SG */
 	bool rx_skip;		/* dropping the rest of a packet longer than one RX call */
+	bool rx_multi;		/* the last vx_xsk_rx batch had a packet of several pieces */
 	uint64_t rx_drops;	/* packets dropped for that */
 	bool foreign;		/* dedicated queue: caller's area, foreign addresses above pool_end */
 	uint64_t pool_end;
@@ -497,7 +498,7 @@ static uint32_t vx_xsk_rx_cut(struct vx_xsk *x, struct vx_xsk_desc *descs, uint3
 unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max)
 {
 	const struct xdp_desc *d;
-	uint32_t idx, n, i, skip = 0;
+	uint32_t idx, n, i, skip = 0, opts = 0;
 
 	vx_xsk_complete(x);
 	n = xsk_ring_cons__peek(&x->rx, max, &idx);
@@ -507,7 +508,9 @@ unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max)
 		descs[i].base = x->foreign ? xsk_umem__extract_addr(d->addr) : d->addr;
 		descs[i].len = d->len;
 		descs[i].contd = d->options & XDP_PKT_CONTD;
+		opts |= d->options;
 	}
+	x->rx_multi = opts & XDP_PKT_CONTD;
 	if (n && descs[n - 1].contd) {
 		uint32_t k = vx_xsk_rx_cut(x, descs, n, max);
 
@@ -633,6 +636,11 @@ bool vx_xsk_sg(const struct vx_xsk *x)
 uint32_t vx_xsk_chunk_size(const struct vx_xsk *x)
 {
 	return x->frame_size;
+}
+
+bool vx_xsk_rx_multi(const struct vx_xsk *x)
+{
+	return x->rx_multi;
 }
 
 uint64_t vx_xsk_rx_drops(const struct vx_xsk *x)

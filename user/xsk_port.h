@@ -112,6 +112,11 @@ bool vx_xsk_sg(const struct vx_xsk *x);
  * whole chunk: TX has no headroom), against vx_xsk_frame_size() for RX.
  */
 uint32_t vx_xsk_chunk_size(const struct vx_xsk *x);
+/*
+ * Whether the last vx_xsk_rx call saw a packet of several pieces (contd set
+ * anywhere): lets the caller keep a loop for single-piece batches.
+ */
+bool vx_xsk_rx_multi(const struct vx_xsk *x);
 /* Received packets dropped here because they had more pieces than one vx_xsk_rx call takes. */
 uint64_t vx_xsk_rx_drops(const struct vx_xsk *x);
 /* Takes up to max completed foreign TX addresses. */

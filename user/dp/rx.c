@@ -400,7 +400,8 @@ void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *
 }
 
 /* A frame from socket q: strip the VLAN tag, find the port, deliver. */
-static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d)
+static inline __attribute__((always_inline)) void rx_frame(struct vx_worker *w, unsigned int q,
+							   const struct vx_xsk_desc *d)
 {
 	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = nic->xsk[q];
@@ -445,8 +446,8 @@ static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_de
  * frame (the guest verifies the checksum itself). While the guest has no
  * buffer it waits in the backlog, piece by piece.
  */
-static void rx_frame_mb(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d,
-			unsigned int n)
+static __attribute__((noinline, cold)) void
+rx_frame_mb(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d, unsigned int n)
 {
 	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = nic->xsk[q];
@@ -499,28 +500,39 @@ drop:
 		vx_xsk_frame_free(x, d[i].addr);
 }
 
+/* A batch with frames of several pieces (vx_xsk_rx returns whole frames only). */
+static __attribute__((noinline, cold)) void
+rx_batch_mb(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *descs, unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; descs[j].contd; j++)
+			;
+		if (j == i)
+			rx_frame(w, q, &descs[i]);
+		else
+			rx_frame_mb(w, q, &descs[i], j - i + 1);
+	}
+}
+
 bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
 {
 	struct vx_xsk *x = w->nic->xsk[q];
 	struct vx_xsk_desc descs[VX_BATCH];
-	unsigned int b, i, j, n;
+	unsigned int b, i, n;
 
 	if (!x)
 		return false;
 	for (b = 0; b < VX_RX_BATCHES; b++) {
 		n = vx_xsk_rx(x, descs, VX_BATCH);
 		w->work += n;
-		for (i = 0; i < n; i++) {
-			if (!descs[i].contd) {
+		/* Single-piece batches keep a loop of their own: 64-byte frames pay nothing. */
+		if (__builtin_expect(vx_xsk_rx_multi(x), 0))
+			rx_batch_mb(w, q, descs, n);
+		else
+			for (i = 0; i < n; i++)
 				rx_frame(w, q, &descs[i]);
-				continue;
-			}
-			/* vx_xsk_rx returns whole frames: the last piece is in the batch. */
-			for (j = i; descs[j].contd; j++)
-				;
-			rx_frame_mb(w, q, &descs[i], j - i + 1);
-			i = j;
-		}
 		vx_dp_gro_flush(w);
 		vx_net_release(w);
 		if (n < VX_BATCH)
