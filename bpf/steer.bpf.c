@@ -109,7 +109,15 @@ static __always_inline int vx_parse(struct xdp_md *ctx, struct vx_port_key *key,
 
 /* ---- program ---- */
 
-SEC("xdp")
+/*
+ * xdp.frags (BPF_F_XDP_HAS_FRAGS): the program accepts multi-buffer frames,
+ * which a NIC or veth hands over when its MTU is larger than one page can
+ * hold; without the flag veth refuses the program above MTU ~3500. Only the
+ * linear part is between data and data_end; the headers read here are
+ * always in it (the first buffer holds at least a page's worth, minus
+ * headroom), and a frame's length is bpf_xdp_get_buff_len().
+ */
+SEC("xdp.frags")
 int vx_steer(struct xdp_md *ctx)
 {
 	struct vx_port_key key;
@@ -154,7 +162,7 @@ int vx_steer(struct xdp_md *ctx)
 	 * buffers that hold max_len bytes after the virtio-net header; nothing
 	 * longer may go there, and nothing may be written before the frame.
 	 */
-	if (port->max_len && ((void *)(long)ctx->data_end - (void *)(long)ctx->data > port->max_len ||
+	if (port->max_len && (bpf_xdp_get_buff_len(ctx) > port->max_len ||
 			      ctx->data_meta < ctx->data)) {
 		vx_count(port->port_id, VX_CNT_DROP_TOO_BIG);
 		return XDP_DROP;

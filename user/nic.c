@@ -72,14 +72,26 @@ void vx_nic_xsk_remove(struct vx_nic *nic, unsigned int q)
 	nic->xsk[q] = NULL;
 }
 
-/* Queue q's ordinary socket: its own UMEM, copy between it and guest buffers. */
+/*
+ * Queue q's ordinary socket: its own UMEM, copy between it and guest buffers.
+ * Bound with XDP_USE_SG where the kernel has it (6.6), so that frames longer
+ * than a UMEM frame (MTU above 1792 - 14) pass as several pieces; a kernel
+ * or driver that refuses it gets a socket without, and such frames are then
+ * dropped (by the kernel on RX, tx_drop_too_big on TX) as before.
+ */
 int vx_nic_open_queue(struct vx_nic *nic, unsigned int q)
 {
-	struct vx_xsk_opts xo = { .zc = nic->opts.zc, .skb_mode = nic->opts.skb_mode };
+	struct vx_xsk_opts xo = { .zc = nic->opts.zc, .skb_mode = nic->opts.skb_mode, .sg = true };
 	struct vx_xsk *x;
 	int err;
 
 	err = vx_xsk_open(&x, nic->ifname, q, &xo);
+	if (err == -EINVAL || err == -EOPNOTSUPP) {
+		pr_info("%s q%u: no multi-buffer AF_XDP (%s): frames longer than a UMEM frame are dropped\n",
+			nic->ifname, q, strerror(-err));
+		xo.sg = false;
+		err = vx_xsk_open(&x, nic->ifname, q, &xo);
+	}
 	if (!err && nic->opts.napi_busy_poll) {
 		/* 20 µs and a batch per call: enough to find what the NIC holds, no more. */
 		int e = vx_xsk_set_busy_poll(x, 20, VX_BATCH);
@@ -91,8 +103,9 @@ int vx_nic_open_queue(struct vx_nic *nic, unsigned int q)
 	if (!err)
 		err = vx_nic_xsk_install(nic, q, x);
 	if (!err)
-		pr_info("%s q%u: AF_XDP socket bound in %s mode\n", nic->ifname, q,
-			vx_xsk_zerocopy(x) ? "zero-copy" : "copy");
+		pr_info("%s q%u: AF_XDP socket bound in %s mode%s\n", nic->ifname, q,
+			vx_xsk_zerocopy(x) ? "zero-copy" : "copy",
+			vx_xsk_sg(x) ? ", multi-buffer" : "");
 	return err;
 }
 

@@ -16,6 +16,24 @@ static void stats_add(uint64_t *sum, const uint64_t *v, size_t n)
 #define STATS_ADD(sum, v) stats_add((uint64_t *)(sum), (const uint64_t *)(v), \
 				    sizeof(*(sum)) / sizeof(uint64_t))
 
+/* UMEM frames the workers hold (backlogs, frames in flight), read under each worker's lock. */
+static uint64_t nic_umem_held(struct vx_nic *nic)
+{
+	uint64_t held = 0;
+	unsigned int q;
+
+	for (q = 0; q < nic->nq && nic->nw; q++) {
+		struct vx_worker *w = &nic->w[q % nic->nw];
+
+		pthread_mutex_lock(&w->lock);
+		/* A dedicated queue's lent guest buffers are not its frames: not counted. */
+		if (nic->xsk[q] && !(q == 0 && nic->dq_on))
+			held += vx_xsk_held(nic->xsk[q]);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return held;
+}
+
 void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 {
 	struct vx_steer_stats ss, glob = { 0 };
@@ -27,6 +45,7 @@ void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 		STATS_ADD(&ns, &nic->w[k].stats);
 	vx_nic_stats_print(f, "nic", &ns);
 	fprintf(f, "nic workers %u\n", nic->nw);
+	fprintf(f, "nic umem_held %llu\n", (unsigned long long)nic_umem_held(nic));
 	for (k = 0; k < nic->nw; k++) {
 		char obj[24];
 

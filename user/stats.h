@@ -47,6 +47,9 @@
 	X(bcast_frames)		/* broadcast/multicast frames from the AF_PACKET tap */    \
 	X(tx_frames)		/* frames queued on AF_XDP TX */                           \
 	X(tx_drop_no_frame)	/* UMEM exhausted or TX ring full */                       \
+	X(rx_multibuf)		/* frames that came in several pieces (XDP_USE_SG) */      \
+	X(tx_multibuf)		/* frames sent in several pieces */                        \
+	X(rx_drop_pieces)	/* frames of more than VX_RX_MAX_PIECES pieces */          \
 	X(wakeups)		/* worker loop iterations */
 
 #define VX_COUNTER_FIELD(name) uint64_t name;

@@ -32,10 +32,16 @@ enum {
 #define VX_TXQ(pair) (2 * (pair) + 1)
 
 
+/*
+ * A frame waiting for guest RX buffers. A frame of several pieces
+ * (multi-buffer AF_XDP) takes one entry per piece, in order: the first has
+ * `more` set to the number that follow, which have off and more 0.
+ */
 struct vx_backlog_ent {
 	uint64_t addr;		/* the frame, as the pool handed it out */
 	uint32_t len;
-	uint16_t xsk;		/* which socket's UMEM holds the frame */
+	uint8_t xsk;		/* which socket's UMEM holds the frame (< VX_MAX_QUEUES) */
+	uint8_t more;		/* pieces of the same frame in the next entries */
 	uint16_t off;		/* packet data starts this far into the frame */
 };
 
@@ -49,8 +55,9 @@ struct vx_backlog_ent {
 struct vx_rxq {
 	pthread_mutex_t lock;
 	bool shared;
-	struct vx_backlog_ent backlog[VX_RX_BACKLOG];
-	uint32_t bl_head, bl_len;
+	struct vx_backlog_ent backlog[VX_RX_BACKLOG_ENTS];
+	uint32_t bl_head, bl_len;	/* entries */
+	uint32_t bl_frames;		/* frames in them, at most VX_RX_BACKLOG */
 };
 
 /*

@@ -93,6 +93,10 @@ struct vx_xsk {
 	uint32_t lent_tx;	/* in TX ring (queued or submitted), kernel or completion ring */
 	uint32_t tx_queued;	/* reserved TX slots not yet submitted */
 	bool zc;
+	bool sg;		/* bound with XDP_USE_SG */
+	bool rx_skip;		/* dropping the rest of a packet longer than one RX call */
+	bool rx_multi;		/* the last vx_xsk_rx batch had a packet of several pieces */
+	uint64_t rx_drops;	/* packets dropped for that */
 	bool foreign;		/* dedicated queue: caller's area, foreign addresses above pool_end */
 	uint64_t pool_end;
 	uint64_t *fdone;	/* completed foreign TX addresses, ring_size at most */
@@ -350,6 +354,7 @@ int vx_xsk_open(struct vx_xsk **out, const char *ifname, uint32_t queue,
 	if (err)
 		goto end_unmap;
 	x->zc = vx_xsk_bound_zc(x);
+	x->sg = opts->sg;
 
 	/* Highest address on top is irrelevant; any order works for a LIFO. */
 	for (i = 0; i < x->nframes; i++)
@@ -442,10 +447,59 @@ unsigned vx_xsk_complete(struct vx_xsk *x)
 	return n;
 }
 
+/*
+ * A received piece dropped here. A foreign buffer (dedicated queue) is not
+ * ours to pool: it stays counted as lent until the caller takes every
+ * buffer back at close; the steering program's max_len keeps packets that
+ * long away from such a socket anyway.
+ */
+static void vx_xsk_rx_drop(struct vx_xsk *x, const struct vx_xsk_desc *d)
+{
+	if (d->base < x->pool_end)
+		vx_xsk_pool_push(x, d->base);
+}
+
+/*
+ * Pieces at the start of descs that finish a packet already dropped
+ * (rx_skip); returns how many, and frees them.
+ */
+static uint32_t vx_xsk_rx_skip(struct vx_xsk *x, const struct vx_xsk_desc *descs, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n && x->rx_skip; i++) {
+		vx_xsk_rx_drop(x, &descs[i]);
+		x->rx_skip = descs[i].contd;
+	}
+	return i;
+}
+
+/*
+ * The batch ends inside a packet (XDP_USE_SG): leave its pieces in the RX
+ * ring for the next call, where the rest follows. If the batch is nothing
+ * but that packet, it has more pieces than the caller takes: drop it.
+ * Returns how many descriptors to take.
+ */
+static uint32_t vx_xsk_rx_cut(struct vx_xsk *x, struct vx_xsk_desc *descs, uint32_t n,
+			      uint32_t max)
+{
+	uint32_t k = n, i;
+
+	while (k && descs[k - 1].contd)
+		k--;
+	if (k || n < max)
+		return k;
+	for (i = 0; i < n; i++)
+		vx_xsk_rx_drop(x, &descs[i]);
+	x->rx_skip = true;
+	x->rx_drops++;
+	return n;
+}
+
 unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max)
 {
 	const struct xdp_desc *d;
-	uint32_t idx, n, i;
+	uint32_t idx, n, i, skip = 0, opts = 0;
 
 	vx_xsk_complete(x);
 	n = xsk_ring_cons__peek(&x->rx, max, &idx);
@@ -454,10 +508,26 @@ unsigned vx_xsk_rx(struct vx_xsk *x, struct vx_xsk_desc *descs, unsigned max)
 		descs[i].addr = x->foreign ? xsk_umem__add_offset_to_addr(d->addr) : d->addr;
 		descs[i].base = x->foreign ? xsk_umem__extract_addr(d->addr) : d->addr;
 		descs[i].len = d->len;
+		descs[i].contd = d->options & XDP_PKT_CONTD;
+		opts |= d->options;
 	}
+	x->rx_multi = opts & XDP_PKT_CONTD;
+	if (n && descs[n - 1].contd) {
+		uint32_t k = vx_xsk_rx_cut(x, descs, n, max);
+
+		xsk_ring_cons__cancel(&x->rx, n - k);
+		skip = k == n && x->rx_skip ? n : 0;	/* all dropped */
+		n = k;
+	}
+	if (x->rx_skip && n > skip)
+		skip = vx_xsk_rx_skip(x, descs, n);
 	if (n) {
 		xsk_ring_cons__release(&x->rx, n);
 		x->lent_rx -= n;
+	}
+	if (skip) {
+		memmove(descs, descs + skip, (n - skip) * sizeof(*descs));
+		n -= skip;
 	}
 	vx_xsk_refill(x);
 	vx_xsk_wake_rx(x);
@@ -533,24 +603,50 @@ uint32_t vx_xsk_fill_spare(struct vx_xsk *x, uint32_t max)
 	return n;
 }
 
-bool vx_xsk_tx2(struct vx_xsk *x, uint64_t a1, uint32_t l1, uint64_t a2, uint32_t l2)
+bool vx_xsk_txv(struct vx_xsk *x, const uint64_t *addrs, const uint32_t *lens, unsigned int n)
 {
 	struct xdp_desc *d;
-	uint32_t idx;
+	uint32_t idx, i;
 
-	if (xsk_ring_prod__reserve(&x->tx, 2, &idx) != 2)
+	if (xsk_ring_prod__reserve(&x->tx, n, &idx) != n)
 		return false;
-	d = xsk_ring_prod__tx_desc(&x->tx, idx);
-	d->addr = a1;
-	d->len = l1;
-	d->options = XDP_PKT_CONTD;
-	d = xsk_ring_prod__tx_desc(&x->tx, idx + 1);
-	d->addr = a2;
-	d->len = l2;
-	d->options = 0;
-	x->tx_queued += 2;
-	x->lent_tx += 2;
+	for (i = 0; i < n; i++) {
+		d = xsk_ring_prod__tx_desc(&x->tx, idx + i);
+		d->addr = addrs[i];
+		d->len = lens[i];
+		d->options = i + 1 < n ? XDP_PKT_CONTD : 0;
+	}
+	x->tx_queued += n;
+	x->lent_tx += n;
 	return true;
+}
+
+bool vx_xsk_tx2(struct vx_xsk *x, uint64_t a1, uint32_t l1, uint64_t a2, uint32_t l2)
+{
+	const uint64_t a[2] = { a1, a2 };
+	const uint32_t l[2] = { l1, l2 };
+
+	return vx_xsk_txv(x, a, l, 2);
+}
+
+bool vx_xsk_sg(const struct vx_xsk *x)
+{
+	return x->sg;
+}
+
+uint32_t vx_xsk_chunk_size(const struct vx_xsk *x)
+{
+	return x->frame_size;
+}
+
+bool vx_xsk_rx_multi(const struct vx_xsk *x)
+{
+	return x->rx_multi;
+}
+
+uint64_t vx_xsk_rx_drops(const struct vx_xsk *x)
+{
+	return x->rx_drops;
 }
 
 uint32_t vx_xsk_foreign_done(struct vx_xsk *x, uint64_t *addrs, uint32_t max)
@@ -583,6 +679,11 @@ uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x)
 	return (st.rx_dropped > st.rx_fill_ring_empty_descs ? st.rx_dropped :
 							      st.rx_fill_ring_empty_descs) +
 	       st.rx_ring_full;
+}
+
+uint32_t vx_xsk_held(const struct vx_xsk *x)
+{
+	return x->nframes - x->pool_n - x->lent_rx - x->lent_tx;
 }
 
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x)

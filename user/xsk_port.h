@@ -34,13 +34,20 @@ struct vx_xsk_opts {
 	 */
 	void *area;
 	size_t area_len;
-	bool sg;		/* bind with XDP_USE_SG: multi-descriptor TX (vx_xsk_tx2) */
+	/*
+	 * Bind with XDP_USE_SG (multi-buffer, Linux 6.6): a received packet
+	 * longer than a frame comes as several descriptors, and one packet
+	 * can be sent as several (vx_xsk_txv). A kernel without it refuses
+	 * the bind with EINVAL; the caller retries without.
+	 */
+	bool sg;
 };
 
 struct vx_xsk_desc {
 	uint64_t addr;		/* UMEM address of the frame data */
 	uint64_t base;		/* the address the frame was lent as (fill ring entry) */
 	uint32_t len;
+	bool contd;		/* XDP_PKT_CONTD: the packet goes on in the next descriptor */
 };
 
 /* Queues an AF_XDP socket can bind to on ifname (ethtool channels), 0 if unknown. */
@@ -59,7 +66,11 @@ bool vx_xsk_frame_alloc(struct vx_xsk *x, uint64_t *addr);
 void vx_xsk_frame_free(struct vx_xsk *x, uint64_t addr);
 
 /*
- * RX: takes up to max received frames. The caller owns them until it passes
+ * RX: takes up to max received frames. With sg a packet may be several
+ * descriptors in a row, all but its last with contd set; only whole
+ * packets are returned (a packet cut by max stays in the RX ring for the
+ * next call), so max must be at least the pieces a packet can have. A
+ * packet of more than max pieces is dropped (vx_xsk_rx_drops). The caller owns them until it passes
  * each back with vx_xsk_frame_free() (or keeps them, e.g. in a backlog).
  * Also refills the fill ring from the pool and wakes the kernel when
  * need_wakeup says so.
@@ -86,8 +97,28 @@ uint32_t vx_xsk_fill(struct vx_xsk *x, const uint64_t *addrs, uint32_t n);
 uint32_t vx_xsk_fill_spare(struct vx_xsk *x, uint32_t max);
 /* Room left in the fill ring for vx_xsk_fill. */
 uint32_t vx_xsk_fill_room(const struct vx_xsk *x);
-/* Queues one packet in two descriptors (XDP_USE_SG); false if the TX ring is full. */
+/*
+ * Queues one packet in n descriptors (XDP_USE_SG; n >= 1), each an owned
+ * frame; false if the TX ring has no room for all of them (the caller keeps
+ * them all).
+ */
+bool vx_xsk_txv(struct vx_xsk *x, const uint64_t *addrs, const uint32_t *lens, unsigned int n);
+/* The same for two descriptors. */
 bool vx_xsk_tx2(struct vx_xsk *x, uint64_t a1, uint32_t l1, uint64_t a2, uint32_t l2);
+/* Whether the socket is bound with XDP_USE_SG. */
+bool vx_xsk_sg(const struct vx_xsk *x);
+/*
+ * Bytes of one frame a TX descriptor may use from the frame's base (the
+ * whole chunk: TX has no headroom), against vx_xsk_frame_size() for RX.
+ */
+uint32_t vx_xsk_chunk_size(const struct vx_xsk *x);
+/*
+ * Whether the last vx_xsk_rx call saw a packet of several pieces (contd set
+ * anywhere): lets the caller keep a loop for single-piece batches.
+ */
+bool vx_xsk_rx_multi(const struct vx_xsk *x);
+/* Received packets dropped here because they had more pieces than one vx_xsk_rx call takes. */
+uint64_t vx_xsk_rx_drops(const struct vx_xsk *x);
 /* Takes up to max completed foreign TX addresses. */
 uint32_t vx_xsk_foreign_done(struct vx_xsk *x, uint64_t *addrs, uint32_t max);
 /* First foreign address (the pool's end). */
@@ -102,6 +133,13 @@ uint64_t vx_xsk_kernel_drops(const struct vx_xsk *x);
  */
 int vx_xsk_set_busy_poll(struct vx_xsk *x, unsigned int usec, unsigned int budget);
 void vx_xsk_busy_poll(struct vx_xsk *x);
+
+/*
+ * Frames the caller holds (neither in the pool nor lent to the kernel):
+ * nframes - pool - lent. 0 whenever nothing waits in a backlog; a count
+ * that stays up after traffic stops is a leak.
+ */
+uint32_t vx_xsk_held(const struct vx_xsk *x);
 
 /* Free frames in the pool (for backlog accounting and tests). */
 uint32_t vx_xsk_pool_free(const struct vx_xsk *x);

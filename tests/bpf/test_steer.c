@@ -617,6 +617,43 @@ static void traffic_check(struct steer_bpf *skel, int pkt_fd, int peer_ifindex, 
 }
 
 /*
+ * A 9014-byte frame: BPF_PROG_TEST_RUN gives an xdp.frags program the part
+ * beyond the first page as fragments, as veth does at MTU 9000. The length
+ * checked against max_len must be the whole frame's, not data_end - data.
+ */
+static void jumbo_check(struct steer_bpf *skel, const struct xrun *x)
+{
+	static uint8_t big[9014];
+	int prog_fd = bpf_program__fd(skel->progs.vx_steer);
+	int map_fd = bpf_map__fd(skel->maps.vx_stats);
+	size_t len = sizeof(big);
+	struct snap a, b;
+	__u32 ret = ~0u;
+	int err;
+
+	frame_build(big, mac_port1, -1, ETH_P_IP);
+	port_put(skel, mac_port1, 0, PORT_UNTAGGED);
+	snap_take(map_fd, &a);
+	err = prog_run(prog_fd, big, len, x, &ret);
+	snap_take(map_fd, &b);
+	tap_ok(!err && ret == XDP_REDIRECT && snap_delta_is(&a, &b, PORT_UNTAGGED, VX_CNT_REDIRECT),
+	       "9014-byte frame (fragments) to a port: redirected (err %d, verdict %u)", err, ret);
+	port_put_max(skel, mac_port1, 0, PORT_UNTAGGED, (__u32)len - 1);
+	snap_take(map_fd, &a);
+	err = prog_run(prog_fd, big, len, x, &ret);
+	snap_take(map_fd, &b);
+	tap_ok(!err && ret == XDP_DROP && snap_delta_is(&a, &b, PORT_UNTAGGED, VX_CNT_DROP_TOO_BIG),
+	       "9014-byte frame, dedicated port with max_len 9013: whole length counted, dropped");
+	port_put_max(skel, mac_port1, 0, PORT_UNTAGGED, (__u32)len);
+	snap_take(map_fd, &a);
+	err = prog_run(prog_fd, big, len, x, &ret);
+	snap_take(map_fd, &b);
+	tap_ok(!err && ret == XDP_REDIRECT && snap_delta_is(&a, &b, PORT_UNTAGGED, VX_CNT_REDIRECT),
+	       "9014-byte frame, dedicated port with max_len 9014: redirected");
+	port_put(skel, mac_port1, 0, PORT_UNTAGGED);
+}
+
+/*
  * A dedicated-queue port (max_len set): frames longer than its guest
  * buffers hold, or with metadata in front (it would be written before the
  * buffer), must not be redirected. x->queue has a socket.
@@ -652,6 +689,7 @@ static void maxlen_check(struct steer_bpf *skel, const struct xrun *x)
 		       snap_delta_is(&a, &b, PORT_UNTAGGED, VX_CNT_DROP_TOO_BIG),
 	       "dedicated port, frame with 8 bytes of metadata: dropped and counted");
 	port_put(skel, mac_port1, 0, PORT_UNTAGGED);
+	jumbo_check(skel, x);
 }
 
 static void test_redirect_target(struct steer_bpf *skel)
@@ -800,6 +838,17 @@ static void test_attach_basic(int ifindex)
 	tap_ok(!bpffs_has_pins(), "nothing pinned under /sys/fs/bpf");
 	sh_out(out, sizeof(out), "xdp-loader status vxa0 2>&1");
 	tap_ok(!strstr(out, VX_STEER_PROG_NAME), "xdp-loader status no longer lists it");
+
+	/* veth refuses a program without xdp.frags in native mode at an MTU above ~3500. */
+	if (tap_is(sh("ip link set vxa0 mtu 9000"), 0, "vxa0 MTU 9000")) {
+		err = vx_steer_attach(&st, ifindex, false);
+		if (tap_is(err, 0, "vx_steer_attach on vxa0 at MTU 9000 (xdp.frags)")) {
+			tap_ok(!strcmp(vx_steer_mode(st), "native"),
+			       "attached in native mode at MTU 9000 (got %s)", vx_steer_mode(st));
+			vx_steer_detach(st);
+		}
+		sh("ip link set vxa0 mtu 1500");
+	}
 
 	err = vx_steer_attach(&st, ifindex, true);
 	if (tap_is(err, 0, "vx_steer_attach in skb mode")) {

@@ -18,6 +18,10 @@
 #                       guest_csum=off, host_tso4=off, ...); default on (QEMU's
 #                       defaults): also checks that the daemon finished
 #                       checksums, cut TSO frames and coalesced received segments
+#   VX_JUMBO=1          one guest at MTU 9000 (virtio-net host_mtu=9000, veth
+#                       ends at 9000): pings of 8000 bytes (the peer's with -M do,
+#                       never fragmented), TCP with 8960-byte segments; checks the
+#                       daemon passed multi-buffer frames (tests/e2e/test_qemu_jumbo.sh)
 #   VX_E2E_MB=20        size of each TCP transfer
 #   VX_E2E_TIMEOUT=240  overall budget in seconds for the guests' steps
 #   VX_KEEP_TMP=1       keep $VX_TMP (consoles, logs) after the run
@@ -34,6 +38,12 @@ if [ "$OFFLOAD" = off ]; then
 fi
 BYTES=$((MB * 1048576))
 MQ=${VX_MQ:-0}
+JUMBO=${VX_JUMBO:-0}
+PING_SIZE=
+if [ "$JUMBO" = 1 ]; then
+	export VX_GUEST_DEVOPTS="${VX_GUEST_DEVOPTS:+$VX_GUEST_DEVOPTS,}host_mtu=9000"
+	PING_SIZE="-s 8000"
+fi
 PIN=        # guest side: the command prefix for the transfers
 PEER_PIN=() # peer side
 if [ "$MQ" = 1 ]; then
@@ -90,6 +100,7 @@ PEER=$VX_PEER_IP
 BYTES=$BYTES
 XFER_TMO=$XFER_TMO
 PIN="$PIN"
+PING_SIZE="$PING_SIZE"
 EOF
 	cat <<'EOF'
 mark() { echo "VXGUEST-MARK $*"; }
@@ -99,9 +110,9 @@ EOF
 
 step_ping_peer() {
 	cat <<'EOF'
-ping -c 3 -W 2 $PEER >/tmp/ping.out 2>&1; rc=$?
+ping -c 3 -W 2 $PING_SIZE $PEER >/tmp/ping.out 2>&1; rc=$?
 [ $rc -eq 0 ] || cat /tmp/ping.out
-mark ping-peer rc=$rc txq=$(ls -d /sys/class/net/eth0/queues/tx-* | wc -l)
+mark ping-peer rc=$rc txq=$(ls -d /sys/class/net/eth0/queues/tx-* | wc -l) mtu=$(cat /sys/class/net/eth0/mtu)
 EOF
 }
 
@@ -169,6 +180,10 @@ vx_ns_setup || {
 	vx_done
 	exit
 }
+if [ "$JUMBO" = 1 ]; then
+	vx_in_host ip link set "$VX_NIC" mtu 9000
+	vx_in_peer ip link set "$VX_PEER" mtu 9000
+fi
 if [ "$MQ" = 1 ]; then
 	# What the peer sends from CPU c leaves on veth queue c: NIC queue c, worker c.
 	for q in 0 1; do
@@ -181,7 +196,7 @@ if ! vx_guest_prepare; then
 	exit
 fi
 
-if [ "$VX_BACKEND" = dpdk ] || [ "${VX_DEDICATED:-0}" = 1 ]; then
+if [ "$VX_BACKEND" = dpdk ] || [ "${VX_DEDICATED:-0}" = 1 ] || [ "$JUMBO" = 1 ]; then
 	[ "${VX_DEDICATED:-0}" = 1 ] && VX_PORT_OPTS=,queue=dedicated,tx=inplace
 	guests=(g1)
 	P2G_GUEST=g1
@@ -238,6 +253,14 @@ vx_diag "timing: boot $((SECONDS - tb)) s"
 wait_mark g1 'VXGUEST-MARK ping-peer' 30
 rc=$(vx_guest_field g1 'VXGUEST-MARK ping-peer' rc)
 t_ok "${rc:-1}" "a) guest 1 pings the peer $VX_PEER_IP"
+if [ "$JUMBO" = 1 ]; then
+	n=$(vx_guest_field g1 'VXGUEST-MARK ping-peer' mtu)
+	t_ok $((${n:-0} != 9000)) "a) e2e-slow: jumbo: the guest's eth0 has MTU 9000 (${n:-?})"
+	vx_in_peer ping -c 3 -W 2 -M do -s 8000 "$G1_IP" >"$VX_TMP/ping-jumbo.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$VX_TMP/ping-jumbo.log"
+	t_ok $rc "a) e2e-slow: jumbo: the peer pings the guest with 8000 bytes, -M do"
+fi
 if [ "$MQ" = 1 ]; then
 	n=$(vx_guest_field g1 'VXGUEST-MARK ping-peer' txq)
 	t_ok $((${n:-0} != 2)) "a) multiqueue: the guest's eth0 has 2 TX queues (${n:-?})"
@@ -297,8 +320,8 @@ vx_diag "timing: transfers $((SECONDS - tt)) s"
 
 # --- c) guest to guest ----------------------------------------------------
 if [ ${#guests[@]} -eq 1 ]; then
-	t_skip "c) guest 1 pings guest 2" "one port (dpdk stand-in or dedicated queue)"
-	t_skip "c) TCP guest 1 -> guest 2" "one port (dpdk stand-in or dedicated queue)"
+	t_skip "c) guest 1 pings guest 2" "one port (dpdk stand-in, dedicated queue or jumbo)"
+	t_skip "c) TCP guest 1 -> guest 2" "one port (dpdk stand-in, dedicated queue or jumbo)"
 else
 	wait_mark g1 'VXGUEST-MARK tcp-guest' 130
 	rc=$(vx_guest_field g1 'VXGUEST-MARK ping-guest' rc)
@@ -334,6 +357,13 @@ else
 	rc=1
 	[ "$tx" -gt 0 ] && [ "$rx" -gt 0 ] && rc=0
 	t_ok $rc "e) stats file: vm0 tx_packets $tx, rx_packets $rx (both > 0)"
+	if [ "$JUMBO" = 1 ]; then
+		r=$(vx_stat nic rx_multibuf)
+		t=$(vx_stat nic tx_multibuf)
+		rc=1
+		[ "$r" -gt $((rx / 2)) ] && [ "$t" -gt 0 ] && rc=0
+		t_ok $rc "e) e2e-slow: jumbo: frames passed in several pieces (nic rx_multibuf $r of $rx, tx_multibuf $t)"
+	fi
 	if [ "${VX_DEDICATED:-0}" = 1 ]; then
 		rip=$(vx_stat vm0 rx_in_place)
 		tip=$(vx_stat vm0 tx_in_place)

@@ -6,6 +6,8 @@
 #   VX_BACKEND=vhost-xdpd (default) | dpdk   back-end vx_backend_start runs
 #   VX_GUEST_QUEUES=1 (default)              virtio-net queue pairs; with more, the
 #       guest gets mq=on and as many vCPUs, so Linux enables them all
+#   VX_GUEST_DEVOPTS=                        appended to the virtio-net-pci device's
+#       properties, e.g. ",host_mtu=9000" (the MTU the device offers, F_MTU)
 #   VX_SOCK_MODE=server (default) | client   who creates the vhost-user socket:
 #       server: the back-end listens, QEMU connects (and reconnects, 1 s)
 #       client: QEMU listens (server=on,wait=off), the back-end connects

@@ -27,6 +27,7 @@
 
 #include "bcast.h"
 #include "log.h"
+#include "steer.h"
 #include "tap.h"
 #include "xsk_port.h"
 
@@ -486,6 +487,123 @@ static void test_bad_input(void)
 	       count_maps());
 }
 
+/* Pieces of one packet from vx_xsk_rx (max per call), concatenated into out. */
+static unsigned int mb_take(struct vx_xsk *x, unsigned int max, uint8_t *out, uint32_t *len,
+			    bool *contd_ok)
+{
+	struct vx_xsk_desc d[16];
+	unsigned int n = 0, i;
+	uint64_t t0;
+
+	for (t0 = now_ms(); !n && now_ms() - t0 < 1000;)
+		n = vx_xsk_rx(x, d, max);
+	*len = 0;
+	*contd_ok = n > 0;
+	for (i = 0; i < n; i++) {
+		if (out)
+			memcpy(out + *len, vx_xsk_data(x, d[i].addr), d[i].len);
+		*len += d[i].len;
+		if (d[i].contd != (i + 1 < n))
+			*contd_ok = false;
+		vx_xsk_frame_free(x, d[i].addr);
+	}
+	return n;
+}
+
+/*
+ * Multi-buffer (XDP_USE_SG) at MTU 9000, with the steering program (xdp.frags):
+ * a 9000-byte frame comes as 6 descriptors of at most 1792 bytes; a frame cut
+ * by a batch waits in the RX ring for its rest; one longer than a batch is
+ * dropped whole; one packet sent as 3 descriptors arrives as one frame.
+ */
+static void test_multibuf(void)
+{
+	static uint8_t buf[9100], got[9100];
+	struct vx_xsk_opts o = { .zc = VX_XSK_ZC_AUTO, .sg = true };
+	uint8_t mac_a[ETH_ALEN];
+	struct vx_steer *st = NULL;
+	struct vx_xsk *x = NULL;
+	uint64_t addrs[3];
+	uint32_t lens[3], len, flen, i, n;
+	bool ok;
+	int fd = -1, err;
+
+	run("ip link set " VA " mtu 9000");
+	run("ip link set " VB " mtu 9000");
+	get_mac(VA, mac_a);
+	err = vx_steer_attach(&st, (int)if_nametoindex(VA), false);
+	if (!tap_ok(!err, "multibuf: steering program (xdp.frags) attached at MTU 9000"))
+		goto out;
+	err = vx_xsk_open(&x, VA, 0, &o);
+	if (!tap_ok(!err && vx_xsk_sg(x), "multibuf: socket bound with XDP_USE_SG (%d)", err))
+		goto out;
+	fd = pkt_open(VB);
+	if (!tap_ok(fd >= 0 && !vx_steer_set_xsk(st, 0, vx_xsk_fd(x)) &&
+			    !vx_steer_port_add(st, 0, mac_a, 0),
+		    "multibuf: socket in the XSKMAP, port added"))
+		goto out;
+
+	flen = build_frame(buf, 9000, mac_a, 0, 1);
+	send(fd, buf, flen, 0);
+	send(fd, buf, flen, 0);
+	usleep(100 * 1000);
+	/* Batch of 8: the first frame (6) whole, the second's first 2 left in the ring. */
+	n = mb_take(x, 8, got, &len, &ok);
+	tap_ok(n == 6 && ok && len == flen && !memcmp(got, buf, flen),
+	       "multibuf: 9000-byte frame as 6 pieces, contd on all but the last (n %u len %u)", n,
+	       len);
+	n = mb_take(x, 8, got, &len, &ok);
+	tap_ok(n == 6 && ok && len == flen && !memcmp(got, buf, flen),
+	       "multibuf: the frame cut by the batch comes whole on the next call (n %u len %u)", n,
+	       len);
+	check_pool(x, 0, "multibuf rx");
+
+	/* More pieces than a call takes: dropped whole, the next frame unharmed. */
+	send(fd, buf, flen, 0);
+	usleep(100 * 1000);
+	n = vx_xsk_rx(x, (struct vx_xsk_desc[4]){ 0 }, 4);
+	tap_ok(n == 0 && vx_xsk_rx_drops(x) == 1, "multibuf: 6 pieces for a batch of 4: dropped");
+	flen = build_frame(buf, 60, mac_a, 0, 2);
+	send(fd, buf, flen, 0);
+	n = mb_take(x, 4, got, &len, &ok);
+	tap_ok(n == 1 && len == flen && !memcmp(got, buf, flen),
+	       "multibuf: the rest of the dropped frame skipped, the next frame intact");
+	check_pool(x, 0, "multibuf drop");
+
+	/* TX: one frame of 3 descriptors. */
+	flen = build_frame(buf, 5000, mac_src, 0, 3);
+	for (i = 0; i < 3; i++) {
+		vx_xsk_frame_alloc(x, &addrs[i]);
+		lens[i] = i < 2 ? 2000 : flen - 4000;
+		memcpy(vx_xsk_data(x, addrs[i]), buf + 2000 * i, lens[i]);
+	}
+	while (recv(fd, got, sizeof(got), 0) > 0)
+		;
+	ok = vx_xsk_txv(x, addrs, lens, 3);
+	vx_xsk_tx_flush(x);
+	len = 0;
+	for (uint64_t t0 = now_ms(); now_ms() - t0 < 1000;) {
+		ssize_t r = recv(fd, got, sizeof(got), 0);
+
+		if (r == (ssize_t)flen && !memcmp(got, buf, flen)) {
+			len = (uint32_t)r;
+			break;
+		}
+		vx_xsk_complete(x);
+	}
+	tap_ok(ok && len == flen, "multibuf: 3 descriptors sent as one %u-byte frame", flen);
+	for (uint64_t t0 = now_ms(); vx_xsk_pool_free(x) + 2048 < NFRAMES && now_ms() - t0 < 1000;)
+		vx_xsk_complete(x);
+	check_pool(x, 0, "multibuf tx");
+out:
+	vx_steer_detach(st);
+	vx_xsk_close(x);
+	if (fd >= 0)
+		close(fd);
+	run("ip link set " VA " mtu 1500");
+	run("ip link set " VB " mtu 1500");
+}
+
 int main(void)
 {
 	if (geteuid())
@@ -500,6 +618,7 @@ int main(void)
 	test_tx();
 	test_rx();
 	test_bcast();
+	test_multibuf();
 	test_bad_input();
 
 	run("ip link del " VA);

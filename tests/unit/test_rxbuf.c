@@ -9,6 +9,7 @@
 #include <string.h>
 #include <linux/virtio_net.h>
 
+#include "dp/limits.h"
 #include "dp/rxbuf.h"
 #include "fixtures.h"
 #include "tap.h"
@@ -215,6 +216,25 @@ static void test_tx_hdr(void)
 	teardown();
 }
 
+/* Multi-buffer TX: how many 2048-byte frames a frame takes, the first 4 bytes short. */
+static void test_tx_pieces(void)
+{
+	tap_is(vx_tx_pieces(0, 2044, 2048), 0, "empty frame: no pieces");
+	tap_is(vx_tx_pieces(60, 2044, 0), 0, "chunk 0: no pieces");
+	tap_is(vx_tx_pieces(60, 2044, 2048), 1, "60 bytes: 1 piece");
+	tap_is(vx_tx_pieces(2044, 2044, 2048), 1, "2044 bytes: 1 piece (first frame full)");
+	tap_is(vx_tx_pieces(2045, 2044, 2048), 2, "2045 bytes: 2 pieces");
+	tap_is(vx_tx_pieces(4092, 2044, 2048), 2, "4092 bytes: 2 pieces, both full");
+	tap_is(vx_tx_pieces(4093, 2044, 2048), 3, "4093 bytes: 3 pieces");
+	tap_is(vx_tx_pieces(9014, 2044, 2048), 5, "9014 bytes (MTU 9000): 5 pieces");
+	tap_is(vx_tx_pieces(9018, 2044, 2048), 5, "9018 bytes (MTU 9000 + tag): 5 pieces");
+	tap_is(vx_tx_pieces(10236, 2044, 2048), 5, "10236 bytes: 5 pieces, all full");
+	tap_is(vx_tx_pieces(10237, 2044, 2048), 6, "10237 bytes: 6, over VX_TX_MAX_PIECES");
+	tap_is(vx_tx_pieces(0xffffffffu, 2044, 2048), 2097153, "4 GiB - 1: no overflow");
+	tap_ok(vx_tx_pieces(9018, 2044, 2048) <= VX_TX_MAX_PIECES,
+	       "VX_TX_MAX_PIECES holds a 9000-byte MTU frame with a tag");
+}
+
 int main(void)
 {
 	fx_guest_init(&g);
@@ -222,6 +242,7 @@ int main(void)
 	test_merge();
 	test_split_header_iov();
 	test_tx_hdr();
+	test_tx_pieces();
 	fx_guest_fini(&g);
 	return tap_done();
 }

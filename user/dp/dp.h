@@ -60,5 +60,8 @@ bool vx_dp_tx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_
 		       uint64_t addr);
 /* Dedicated queue: a frame the kernel wrote into a lent guest buffer. */
 void vx_dp_rx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_xsk_desc *d);
+/* Dedicated queue: a frame of n pieces; dropped, every buffer given back. */
+void vx_dp_rx_in_place_drop(struct vx_worker *w, struct vx_dev *dev, const struct vx_xsk_desc *d,
+			    unsigned int n);
 
 #endif

@@ -86,6 +86,34 @@ void vx_dp_rx_in_place(struct vx_worker *w, struct vx_dev *dev, const struct vx_
 	st->rx_in_place++;
 }
 
+/*
+ * A frame the kernel spread over several buffers (XDP_USE_SG with a frame
+ * longer than one): the steering program's max_len keeps such frames away
+ * from guest buffers, so this is a spare frame's case or a race with an MTU
+ * change. Every guest buffer goes back empty, every spare to the pool.
+ */
+void vx_dp_rx_in_place_drop(struct vx_worker *w, struct vx_dev *dev, const struct vx_xsk_desc *d,
+			    unsigned int n)
+{
+	struct vx_nic *nic = w->nic;
+	struct vx_xsk *x = nic->xsk[0];
+	struct vx_vq *vq = &dev->vq[VX_RX_VQ];
+	struct vx_dq_ent e;
+	unsigned int i;
+
+	w->stats.rx_drop_pieces++;
+	for (i = 0; i < n; i++) {
+		if (d[i].base < vx_xsk_pool_end(x)) {
+			if (nic->dq->spare_lent)
+				nic->dq->spare_lent--;
+			vx_xsk_frame_free(x, d[i].base);
+		} else if (vx_dq_fifo_take(&nic->dq->rx, d[i].base, &e)) {
+			PST(w, dev)->rx_buf_refused++;
+			vx_vq_push(vq, e.head, 0);
+		}
+	}
+}
+
 void vx_net_dq_post(struct vx_worker *w, struct vx_dev *dev)
 {
 	struct vx_nic *nic = w->nic;

@@ -78,6 +78,26 @@
  * counted.
  */
 #define VX_RX_BACKLOG 256
+/*
+ * Backlog entries per queue pair: one per UMEM frame, so a frame of several
+ * pieces takes several. Enough for 170 frames of 6 pieces (MTU 9000), so
+ * that a jumbo burst is not dropped after 42; 1024 held frames of the
+ * socket's 4096 still leave the TX path and the fill ring theirs.
+ */
+#define VX_RX_BACKLOG_ENTS 1024
+/*
+ * Multi-buffer AF_XDP (XDP_USE_SG): one frame in several UMEM frames. The
+ * kernel fills RX frames from XDP_PACKET_HEADROOM on, 1792 bytes each: a
+ * 9000-byte MTU frame with a VLAN tag (9018) is 6 pieces, 9216 + tags 6
+ * too. More pieces than VX_RX_MAX_PIECES (a peer with a larger MTU) are
+ * dropped and counted (rx_drop_pieces); it also bounds the gather list.
+ * TX fills whole 2048-byte frames (the first 4 bytes short, VX_TX_PAD):
+ * 9018 bytes are 5 pieces, and 5 hold 10236 bytes. A guest frame is
+ * further limited by the NIC's MTU + 14 (tx_drop_too_big).
+ */
+#define VX_RX_MAX_PIECES 8
+#define VX_TX_MAX_PIECES 5
+
 /* Largest frame from the broadcast tap (an AF_PACKET socket): a 9000-byte MTU and tags. */
 #define VX_BCAST_FRAME_MAX 9216
 

@@ -64,19 +64,43 @@ static void held_take(struct vx_worker *w, struct vx_rxq *rq, struct vx_vq *vq)
 }
 
 
-static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
-			 uint32_t len)
-{
-	struct vx_backlog_ent *e;
+_Static_assert(VX_MAX_QUEUES <= 256, "vx_backlog_ent.xsk is 8 bits");
 
-	if (rq->bl_len == VX_RX_BACKLOG)
-		return false;
-	e = &rq->backlog[(rq->bl_head + rq->bl_len) % VX_RX_BACKLOG];
+/* One entry at the backlog's tail; the caller checked the room. */
+static void backlog_put(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
+			uint32_t len, unsigned int more)
+{
+	struct vx_backlog_ent *e = &rq->backlog[(rq->bl_head + rq->bl_len) % VX_RX_BACKLOG_ENTS];
+
 	e->addr = addr;
 	e->off = off;
 	e->len = len;
-	e->xsk = (uint16_t)q;
+	e->xsk = (uint8_t)q;
+	e->more = (uint8_t)more;
 	rq->bl_len++;
+}
+
+static bool backlog_push(struct vx_rxq *rq, unsigned int q, uint64_t addr, uint16_t off,
+			 uint32_t len)
+{
+	if (rq->bl_frames == VX_RX_BACKLOG || rq->bl_len == VX_RX_BACKLOG_ENTS)
+		return false;
+	backlog_put(rq, q, addr, off, len, 0);
+	rq->bl_frames++;
+	return true;
+}
+
+/* A frame of n pieces (n <= VX_RX_MAX_PIECES) into the backlog, whole or not at all. */
+static bool backlog_push_n(struct vx_rxq *rq, unsigned int q, const uint64_t *addr,
+			   const struct vx_iov *iov, uint16_t off, unsigned int n)
+{
+	unsigned int i;
+
+	if (rq->bl_frames == VX_RX_BACKLOG || VX_RX_BACKLOG_ENTS - rq->bl_len < n)
+		return false;
+	for (i = 0; i < n; i++)
+		backlog_put(rq, q, addr[i], i ? 0 : off, iov[i].len, i ? 0 : n - 1);
+	rq->bl_frames++;
 	return true;
 }
 
@@ -126,22 +150,47 @@ static inline __attribute__((always_inline)) void port_rx_frame(struct vx_worker
 	vx_xsk_frame_free(x, addr);
 }
 
+/*
+ * A frame the caller keeps, copied into frames of the worker's socket to
+ * wait in the backlog: several pieces if it is longer than one.
+ */
+static bool backlog_push_copy(struct vx_worker *w, struct vx_rxq *rq, const uint8_t *pkt,
+			      uint32_t len)
+{
+	struct vx_xsk *x = w->nic->xsk[w->idx];
+	uint64_t addr[VX_RX_MAX_PIECES];
+	struct vx_iov iov[VX_RX_MAX_PIECES] = { 0 };
+	uint32_t fs, n, i, done = 0;
+
+	if (!x)
+		return false;
+	fs = vx_xsk_frame_size(x);
+	n = (len + fs - 1) / fs;
+	if (n > VX_RX_MAX_PIECES || vx_xsk_pool_free(x) < n)
+		return false;
+	for (i = 0; i < n; i++) {
+		vx_xsk_frame_alloc(x, &addr[i]);
+		iov[i].len = len - done < fs ? len - done : fs;
+		memcpy(vx_xsk_data(x, addr[i]), pkt + done, iov[i].len);
+		done += iov[i].len;
+	}
+	if (backlog_push_n(rq, w->idx, addr, iov, 0, n))
+		return true;
+	for (i = 0; i < n; i++)
+		vx_xsk_frame_free(x, addr[i]);
+	return false;
+}
+
 void vx_dp_port_rx_copy(struct vx_worker *w, struct vx_dev *dev, const uint8_t *pkt, uint32_t len)
 {
 	const struct vx_rx_route *rt = &dev->route[w->idx];
-	struct vx_xsk *x = w->nic->xsk[w->idx];
 	struct vx_iov v = { pkt, len };
 	enum vx_rx_result r;
-	uint64_t addr;
 	bool keep;
 
 	r = rx_route(w, rt, dev, NULL, &v, 1, len, &keep);
-	if (keep && x && len <= vx_xsk_frame_size(x) && vx_xsk_frame_alloc(x, &addr)) {
-		memcpy(vx_xsk_data(x, addr), pkt, len);
-		if (backlog_push(rt->rq, w->idx, addr, 0, len))
-			return;
-		vx_xsk_frame_free(x, addr);
-	}
+	if (keep && backlog_push_copy(w, rt->rq, pkt, len))
+		return;
 	vx_dp_rx_account(rt->st, r, len);
 }
 
@@ -257,6 +306,26 @@ static void port_rx_offload(struct vx_worker *w, struct vx_dev *dev, unsigned in
 	port_rx_frame(w, dev, q, addr, off, len, &vh);
 }
 
+/* Backlog entry e and the e->more that follow it: one frame of several pieces. */
+static enum vx_rx_result backlog_write_n(struct vx_worker *w, struct vx_dev *dev,
+					 struct vx_vq *vq, const struct vx_rxq *rq,
+					 const struct vx_backlog_ent *e, uint32_t *len)
+{
+	struct vx_xsk *x = w->nic->xsk[e->xsk];
+	struct vx_iov iov[VX_RX_MAX_PIECES];
+	unsigned int i;
+
+	*len = 0;
+	for (i = 0; i <= e->more; i++) {
+		const struct vx_backlog_ent *p =
+			&rq->backlog[(rq->bl_head + i) % VX_RX_BACKLOG_ENTS];
+
+		iov[i] = (struct vx_iov){ (uint8_t *)vx_xsk_data(x, p->addr) + p->off, p->len };
+		*len += p->len;
+	}
+	return vx_rx_write(vq, &dev->rxfmt, NULL, iov, i, *len);
+}
+
 void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int p)
 {
 	struct vx_rxq *rq = &dev->rxq[p];
@@ -267,15 +336,24 @@ void vx_net_backlog_drain(struct vx_worker *w, struct vx_dev *dev, unsigned int 
 	while (rq->bl_len) {
 		struct vx_backlog_ent *e = &rq->backlog[rq->bl_head];
 		struct vx_xsk *x = w->nic->xsk[e->xsk];
+		unsigned int i, n = 1 + e->more;
 		enum vx_rx_result r;
+		uint32_t len = e->len;
 
-		r = vx_rx_write_plain(vq, &dev->rxfmt, (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
+		if (n == 1)
+			r = vx_rx_write_plain(vq, &dev->rxfmt,
+					      (uint8_t *)vx_xsk_data(x, e->addr) + e->off, e->len);
+		else
+			r = backlog_write_n(w, dev, vq, rq, e, &len);
 		if (r == VX_RX_NO_BUFFER)
 			break;
-		vx_dp_rx_account(PST(w, dev), r, e->len);
-		vx_xsk_frame_free(x, e->addr);
-		rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
-		rq->bl_len--;
+		vx_dp_rx_account(PST(w, dev), r, len);
+		for (i = 0; i < n; i++) {
+			vx_xsk_frame_free(x, rq->backlog[rq->bl_head].addr);
+			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG_ENTS;
+			rq->bl_len--;
+		}
+		rq->bl_frames--;
 	}
 	vx_vq_flush(vq);
 }
@@ -287,15 +365,23 @@ void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev)
 	for (p = 0; p < VX_DEV_MAX_QP; p++) {
 		struct vx_rxq *rq = &dev->rxq[p];
 
+		unsigned int rest = 0;	/* further pieces of a frame already counted */
+
 		while (rq->bl_len) {
 			struct vx_backlog_ent *e = &rq->backlog[rq->bl_head];
 
-			dev->stats[p % nic->nw].rx_drop_not_ready++;
+			if (rest) {
+				rest--;
+			} else {
+				dev->stats[p % nic->nw].rx_drop_not_ready++;
+				rest = e->more;
+			}
 			vx_xsk_frame_free(nic->xsk[e->xsk], e->addr);
-			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG;
+			rq->bl_head = (rq->bl_head + 1) % VX_RX_BACKLOG_ENTS;
 			rq->bl_len--;
 		}
 		rq->bl_head = 0;
+		rq->bl_frames = 0;
 	}
 }
 
@@ -314,7 +400,8 @@ void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *
 }
 
 /* A frame from socket q: strip the VLAN tag, find the port, deliver. */
-static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d)
+static inline __attribute__((always_inline)) void rx_frame(struct vx_worker *w, unsigned int q,
+							   const struct vx_xsk_desc *d)
 {
 	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = nic->xsk[q];
@@ -352,6 +439,83 @@ static void rx_frame(struct vx_worker *w, unsigned int q, const struct vx_xsk_de
 		port_rx_frame(w, dev, q, d->addr, off, len, NULL);
 }
 
+/*
+ * A frame of n pieces from socket q (XDP_USE_SG), the headers in the first
+ * (it is a whole UMEM frame). Delivered as a gather list with a zero
+ * virtio-net header: no checksum verification or GRO, which want a flat
+ * frame (the guest verifies the checksum itself). While the guest has no
+ * buffer it waits in the backlog, piece by piece.
+ */
+static __attribute__((noinline, cold)) void
+rx_frame_mb(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *d, unsigned int n)
+{
+	struct vx_nic *nic = w->nic;
+	struct vx_xsk *x = nic->xsk[q];
+	struct vx_iov iov[VX_RX_MAX_PIECES];
+	uint64_t addr[VX_RX_MAX_PIECES];
+	const struct vx_rx_route *rt;
+	uint8_t *pkt = vx_xsk_data(x, d[0].addr);
+	uint32_t len = 0;
+	uint16_t vlan = 0, off = 0;
+	struct vx_dev *dev = NULL;
+	enum vx_rx_result r;
+	unsigned int i;
+	bool keep;
+
+	w->stats.rx_frames++;
+	w->stats.rx_multibuf++;
+	if (nic->dq_on) {
+		vx_dp_rx_in_place_drop(w, nic->ports[0], d, n);
+		return;
+	}
+	if (n > VX_RX_MAX_PIECES) {
+		w->stats.rx_drop_pieces++;
+		goto drop;
+	}
+	if (d[0].len >= ETH_HLEN + VLAN_HLEN && pkt[12] == 0x81 && pkt[13] == 0x00) {
+		vlan = ((pkt[14] << 8) | pkt[15]) & 0xfff;
+		memmove(pkt + VLAN_HLEN, pkt, 2 * ETH_ALEN);
+		off = VLAN_HLEN;
+	}
+	if (d[0].len >= (uint32_t)off + ETH_HLEN)
+		dev = port_by_mac(nic, pkt + off, vlan);
+	if (!dev) {
+		w->stats.rx_no_port++;
+		goto drop;
+	}
+	for (i = 0; i < n; i++) {
+		iov[i] = (struct vx_iov){ (uint8_t *)vx_xsk_data(x, d[i].addr) + (i ? 0 : off),
+					  d[i].len - (i ? 0 : off) };
+		addr[i] = d[i].addr;
+		len += iov[i].len;
+	}
+	vx_dp_gro_flush(w);	/* frames of a train in front of this one go first */
+	rt = &dev->route[q];
+	r = rx_route(w, rt, dev, NULL, iov, n, len, &keep);
+	if (keep && backlog_push_n(rt->rq, q, addr, iov, off, n))
+		return;
+	vx_dp_rx_account(rt->st, r, len);
+drop:
+	for (i = 0; i < n; i++)
+		vx_xsk_frame_free(x, d[i].addr);
+}
+
+/* A batch with frames of several pieces (vx_xsk_rx returns whole frames only). */
+static __attribute__((noinline, cold)) void
+rx_batch_mb(struct vx_worker *w, unsigned int q, const struct vx_xsk_desc *descs, unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; descs[j].contd; j++)
+			;
+		if (j == i)
+			rx_frame(w, q, &descs[i]);
+		else
+			rx_frame_mb(w, q, &descs[i], j - i + 1);
+	}
+}
+
 bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
 {
 	struct vx_xsk *x = w->nic->xsk[q];
@@ -366,8 +530,12 @@ bool vx_net_rx_xsk(struct vx_worker *w, unsigned int q)
 	for (b = 0; b < VX_RX_BATCHES; b++) {
 		n = vx_xsk_rx(x, descs, VX_BATCH);
 		w->work += n;
-		for (i = 0; i < n; i++)
-			rx_frame(w, q, &descs[i]);
+		/* Single-piece batches keep a loop of their own: 64-byte frames pay nothing. */
+		if (__builtin_expect(vx_xsk_rx_multi(x), 0))
+			rx_batch_mb(w, q, descs, n);
+		else
+			for (i = 0; i < n; i++)
+				rx_frame(w, q, &descs[i]);
 		vx_dp_gro_flush(w);
 		vx_net_release(w);
 		if (n < VX_BATCH)

@@ -21,3 +21,13 @@ bool vx_tx_read_hdr(const struct vx_chain *c, uint32_t hdr_len, struct vx_vnet_h
 	vh->csum_offset = le16toh(h.hdr.csum_offset);
 	return true;
 }
+
+uint32_t vx_tx_pieces(uint32_t len, uint32_t first, uint32_t chunk)
+{
+	if (!len || !chunk)
+		return 0;
+	if (len <= first)
+		return 1;
+	/* Cannot overflow: (len - first) / chunk < len. */
+	return 1 + (len - first) / chunk + !!((len - first) % chunk);
+}

@@ -61,6 +61,13 @@ static inline enum vx_rx_result vx_rx_write_plain(struct vx_vq *vq, const struct
 bool vx_tx_read_hdr(const struct vx_chain *c, uint32_t hdr_len, struct vx_vnet_hdr *vh);
 
 /*
+ * Frames a packet of len bytes takes when the first frame holds first
+ * bytes and every further one chunk bytes (multi-buffer AF_XDP TX); 0 for
+ * an empty packet or a chunk of 0.
+ */
+uint32_t vx_tx_pieces(uint32_t len, uint32_t first, uint32_t chunk);
+
+/*
  * ---- the implementation: inline, because it is the per-packet path of
  * user/dp/rx.c (a call per layer costs measurably in instructions per packet) ----
  */

@@ -19,6 +19,28 @@ struct tx_ctx {
 	struct vx_port_stats *st;	/* the port's counters of this worker */
 };
 
+/* A frame for the wire or another port: false if the pool and the TX ring stay full. */
+static bool tx_frame_alloc(const struct tx_ctx *t, uint64_t *addr)
+{
+	if (vx_xsk_frame_alloc(t->x, addr))
+		return true;
+	vx_xsk_tx_flush(t->x);
+	vx_xsk_complete(t->x);
+	if (vx_xsk_frame_alloc(t->x, addr))
+		return true;
+	t->w->stats.tx_drop_no_frame++;
+	return false;
+}
+
+/* Puts an 802.1Q tag in front of the frame whose data is at frame + VX_TX_PAD. */
+static void tx_tag(uint8_t *frame, uint16_t vlan)
+{
+	uint16_t tag[2] = { htobe16(ETH_P_8021Q), htobe16(vlan) };
+
+	memmove(frame, frame + VX_TX_PAD, 2 * ETH_ALEN);
+	memcpy(frame + 2 * ETH_ALEN, tag, sizeof(tag));
+}
+
 /* Sends pkt (inside the frame at addr) to the wire, tagging it for a VLAN port. */
 static inline __attribute__((always_inline)) void tx_wire(const struct tx_ctx *t, uint64_t addr, uint8_t *pkt, uint32_t len)
 {
@@ -33,10 +55,7 @@ static inline __attribute__((always_inline)) void tx_wire(const struct tx_ctx *t
 		return;
 	}
 	if (dev->vlan) {
-		uint16_t tag[2] = { htobe16(ETH_P_8021Q), htobe16(dev->vlan) };
-
-		memmove(frame, pkt, 2 * ETH_ALEN);
-		memcpy(frame + 2 * ETH_ALEN, tag, sizeof(tag));
+		tx_tag(frame, dev->vlan);	/* pkt is frame + VX_TX_PAD */
 		off = 0;
 		len += VLAN_HLEN;
 	}
@@ -52,17 +71,62 @@ static inline __attribute__((always_inline)) void tx_wire(const struct tx_ctx *t
 	t->w->stats.tx_frames++;
 }
 
-/* A frame for the wire or another port: false if the pool and the TX ring stay full. */
-static bool tx_frame_alloc(const struct tx_ctx *t, uint64_t *addr)
+/*
+ * A frame longer than one UMEM frame's room, flat in buf (the worker's
+ * scratch): scattered over frames of the worker's socket, the first being
+ * addr (data at VX_TX_PAD, so that a VLAN tag fits in front, as in
+ * tx_wire), the others whole, and sent as one packet (XDP_USE_SG). Bytes
+ * are copied from buf, which the guest cannot reach. addr is consumed.
+ */
+static void tx_wire_mb(const struct tx_ctx *t, uint64_t addr, const uint8_t *buf, uint32_t len)
 {
-	if (vx_xsk_frame_alloc(t->x, addr))
-		return true;
-	vx_xsk_tx_flush(t->x);
-	vx_xsk_complete(t->x);
-	if (vx_xsk_frame_alloc(t->x, addr))
-		return true;
-	t->w->stats.tx_drop_no_frame++;
-	return false;
+	struct vx_xsk *x = t->x;
+	uint32_t chunk = vx_xsk_chunk_size(x), first = chunk - VX_TX_PAD;
+	uint32_t n = vx_tx_pieces(len, first, chunk), lens[VX_TX_MAX_PIECES], i, done = 0;
+	uint64_t addrs[VX_TX_MAX_PIECES], sends[VX_TX_MAX_PIECES];
+	uint8_t *frame = vx_xsk_data(x, addr);
+
+	addrs[0] = addr;
+	i = 1;
+	if (n > VX_TX_MAX_PIECES || (n > 1 && !vx_xsk_sg(x))) {
+		t->st->tx_drop_too_big++;
+		goto free;
+	}
+	if (!t->nic->link_up) {
+		t->st->tx_drop_link_down++;
+		goto free;
+	}
+	for (; i < n; i++)
+		if (!tx_frame_alloc(t, &addrs[i]))
+			goto free;
+	for (i = 0; i < n; i++) {
+		uint32_t o = i ? 0 : VX_TX_PAD, room = chunk - o;
+
+		lens[i] = len - done < room ? len - done : room;
+		memcpy((uint8_t *)vx_xsk_data(x, addrs[i]) + o, buf + done, lens[i]);
+		sends[i] = addrs[i] + o;
+		done += lens[i];
+	}
+	if (t->dev->vlan) {
+		tx_tag(frame, t->dev->vlan);
+		sends[0] = addr;
+		lens[0] += VLAN_HLEN;
+	}
+	if (!vx_xsk_txv(x, sends, lens, n)) {
+		vx_xsk_tx_flush(x);
+		vx_xsk_complete(x);
+		if (!vx_xsk_txv(x, sends, lens, n)) {
+			t->w->stats.tx_drop_no_frame++;
+			goto free;
+		}
+	}
+	t->w->stats.tx_frames++;
+	if (n > 1)
+		t->w->stats.tx_multibuf++;
+	return;
+free:
+	while (i--)
+		vx_xsk_frame_free(x, addrs[i]);
 }
 
 /* virtio 1.2 5.1.6.2: which TSO frames this guest may send (it negotiated them). */
@@ -128,6 +192,7 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 	struct vx_seg saved;
 	struct vx_tso ts;
 	uint8_t *pkt;
+	bool big;
 	int err;
 
 	if (!tso_allowed(&dev->offl, vh->gso_type)) {
@@ -169,9 +234,11 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 	}
 	st->tx_gso++;
 	room = vx_xsk_frame_size(t->x) - VX_TX_PAD;
+	/* Segments longer than a frame (a jumbo MTU): cut into the scratch, then scattered. */
+	big = (uint32_t)ts.h.hdr_len + ts.mss > room;
 	for (;;) {
-		pkt = (uint8_t *)vx_xsk_data(t->x, addr) + VX_TX_PAD;
-		n = vx_tso_next(&ts, pkt, room);
+		pkt = big ? t->w->gso_buf : (uint8_t *)vx_xsk_data(t->x, addr) + VX_TX_PAD;
+		n = vx_tso_next(&ts, pkt, big ? VX_TSO_MAX_LEN : room);
 		if (!n)
 			break;
 		st->tx_gso_segs++;
@@ -181,7 +248,10 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 		}
 		if (mac_is_multicast(pkt))
 			vx_dp_flood_local(t->w, dev, pkt, n);
-		tx_wire(t, addr, pkt, n);
+		if (big)
+			tx_wire_mb(t, addr, pkt, n);
+		else
+			tx_wire(t, addr, pkt, n);
 		if (!tx_frame_alloc(t, &addr)) {
 			c->seg[i] = saved;
 			return;	/* the rest of the frame is lost, counted */
@@ -191,6 +261,45 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 	/* vx_tso_begin bounded headers + MSS by the MTU, which a frame holds: cannot happen. */
 	if (ts.seg < ts.nsegs)
 		st->tx_drop_gso_too_big++;
+drop:
+	vx_xsk_frame_free(t->x, addr);
+}
+
+/*
+ * A guest frame longer than one UMEM frame's room (at most the MTU + 14):
+ * read once into the worker's scratch, checked there, then copied to
+ * another port or scattered over several frames for the wire.
+ */
+static void tx_big(const struct tx_ctx *t, const struct vx_chain *c, uint64_t addr,
+		   const struct vx_vnet_hdr *vh, uint32_t len)
+{
+	struct vx_port_stats *st = t->st;
+	uint8_t *pkt = t->w->gso_buf;
+	struct vx_dev *to;
+
+	vx_chain_read(c, t->dev->rxfmt.hdr_len, pkt, len);
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (vx_pkt_csum_fill(pkt, len, vh)) {
+			st->tx_drop_bad_offload++;
+			goto drop;
+		}
+		st->tx_csum++;
+	}
+	if (memcmp(pkt + ETH_ALEN, t->dev->mac, ETH_ALEN)) {
+		st->tx_drop_spoofed++;
+		goto drop;
+	}
+	st->tx_packets++;
+	st->tx_bytes += len;
+	if (mac_is_multicast(pkt)) {
+		vx_dp_flood_local(t->w, t->dev, pkt, len);
+	} else if ((to = port_by_mac(t->nic, pkt, t->dev->vlan))) {
+		st->local_switched++;
+		vx_dp_port_rx_copy(t->w, to, pkt, len);
+		goto drop;
+	}
+	tx_wire_mb(t, addr, pkt, len);
+	return;
 drop:
 	vx_xsk_frame_free(t->x, addr);
 }
@@ -221,9 +330,13 @@ static void tx_one(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr)
 		}
 	}
 	len = c->out_len - dev->rxfmt.hdr_len;
-	if (len > room || len > max) {
+	if (len > max) {
 		st->tx_drop_too_big++;
 		goto drop;
+	}
+	if (len > room) {
+		tx_big(t, c, addr, &vh, len);
+		return;
 	}
 	vx_chain_read(c, dev->rxfmt.hdr_len, pkt, len);
 	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
