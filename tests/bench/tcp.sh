@@ -29,8 +29,7 @@
 # default: QEMU's defaults (offloads offered). VX_DAEMON_ARGS: extra vhost-xdpd options.
 # The table goes to stdout and to --out (default build/bench/tcp.md), every
 # figure to the .raw file next to it. Exit status 0 when every figure that is
-# expected is there (vhost-xdpd guest to guest at an MTU above 1500 may fail:
-# the daemon does not support jumbo frames yet).
+# expected is there.
 set -uo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
@@ -434,8 +433,7 @@ report() {
 	[[ "$VV" == *A* && "$VV" == *T* ]] && pairs=AT
 	[ -n "$VV" ] && table "## Guest <-> guest on one host (iperf3 client in g1, server in g2)" "$VV" "$pairs" "${rows[@]}"
 	echo "Ratios: vhost-xdpd / the other system within each run, median [min-max] of the runs."
-	echo "n/a (failed): no figure in any run (see the log); vhost-xdpd drops frames above 1792 bytes"
-	echo "today, so guest to guest above MTU 1500 is expected to fail until jumbo support lands."
+	echo "n/a (failed): no figure in any run (see the log)."
 }
 
 header() {
@@ -489,15 +487,10 @@ mkdir -p "$(dirname "$OUT")"
 } | tee "$OUT"
 cp "$RAW" "${OUT%.md}.raw"
 
-# Every expected figure must be there; the one expected failure is vhost-xdpd
-# guest to guest above MTU 1500 (the daemon's frame limit).
+# Every figure must be there.
 holes=0
 while read -r s k; do
 	[ "$(median "$s" "$k")" != - ] && continue
-	if [ "$s" = A ] && [[ "$k" == vv_*_* ]] && [ "${k##*_}" -gt 1500 ]; then
-		log "expected failure: ${SYS_NAME[$s]} guest to guest at MTU ${k##*_} (no jumbo support yet)"
-		continue
-	fi
 	log "no figure for ${SYS_NAME[$s]}, $k"
 	holes=$((holes + 1))
 done < <(awk '{ print $1, $2 }' "$RAW" | sort -u)

@@ -129,6 +129,28 @@ free:
 		vx_xsk_frame_free(x, addrs[i]);
 }
 
+/*
+ * The largest L3 packet a port may send: the NIC's MTU, or the guest's own
+ * (NET_SET_MTU) when that is larger, for frames to other ports on the NIC
+ * (a bridge forwards between taps at their MTU whatever its uplink's); the
+ * wire then takes only what fits the NIC's (wire_fits). Bounded by the
+ * scratch a frame is read into.
+ */
+static uint32_t port_l3_max(const struct tx_ctx *t)
+{
+	uint32_t l3 = t->dev->mtu > t->nic->mtu ? t->dev->mtu : t->nic->mtu;
+
+	return l3 < VX_TSO_MAX_LEN - ETH_HLEN ? l3 : VX_TSO_MAX_LEN - ETH_HLEN;
+}
+
+static bool wire_fits(const struct tx_ctx *t, uint32_t len)
+{
+	if (len <= t->nic->mtu + ETH_HLEN)
+		return true;
+	t->st->tx_drop_too_big++;
+	return false;
+}
+
 /* virtio 1.2 5.1.6.2: which TSO frames this guest may send (it negotiated them). */
 static bool tso_allowed(const struct vx_offload *o, uint8_t gso_type)
 {
@@ -206,7 +228,7 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 	c->seg[i].hva += skip;
 	c->seg[i].len -= skip;
 	c->seg[i].gpa += skip;
-	err = vx_tso_begin(&ts, vh, &c->seg[i], c->nout - i, len, t->nic->mtu);
+	err = vx_tso_begin(&ts, vh, &c->seg[i], c->nout - i, len, port_l3_max(t));
 	if (err) {
 		c->seg[i] = saved;
 		if (err == VX_TSO_TOO_MANY)
@@ -231,6 +253,12 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 			tso_to_port(t, c, to, &ts, vh, len);
 			goto drop;
 		}
+	}
+	/* For the wire, headers + MSS must fit the NIC's MTU (another port's may be larger). */
+	if (!to && ts.h.hdr_len + ts.mss > t->nic->mtu + ts.h.l3_off) {
+		c->seg[i] = saved;
+		st->tx_drop_gso_too_big++;
+		goto drop;
 	}
 	st->tx_gso++;
 	room = vx_xsk_frame_size(t->x) - VX_TX_PAD;
@@ -258,7 +286,7 @@ static void tx_gso(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr,
 		}
 	}
 	c->seg[i] = saved;
-	/* vx_tso_begin bounded headers + MSS by the MTU, which a frame holds: cannot happen. */
+	/* vx_tso_begin bounded headers + MSS by what the scratch holds: cannot happen. */
 	if (ts.seg < ts.nsegs)
 		st->tx_drop_gso_too_big++;
 drop:
@@ -266,19 +294,19 @@ drop:
 }
 
 /*
- * A guest frame longer than one UMEM frame's room (at most the MTU + 14):
- * read once into the worker's scratch, checked there, then copied to
- * another port or scattered over several frames for the wire.
+ * A frame read once into pkt (inside the frame at addr, or the worker's
+ * scratch when big): its checksum finished, its source checked, then to
+ * every port on its VLAN, to one port, or to the wire. addr is consumed.
  */
-static void tx_big(const struct tx_ctx *t, const struct vx_chain *c, uint64_t addr,
-		   const struct vx_vnet_hdr *vh, uint32_t len)
+static inline __attribute__((always_inline)) void
+tx_send(const struct tx_ctx *t, uint64_t addr, uint8_t *pkt, uint32_t len,
+	const struct vx_vnet_hdr *vh, bool big)
 {
 	struct vx_port_stats *st = t->st;
-	uint8_t *pkt = t->w->gso_buf;
 	struct vx_dev *to;
 
-	vx_chain_read(c, t->dev->rxfmt.hdr_len, pkt, len);
 	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		/* Over our copy: the guest cannot change what was summed. */
 		if (vx_pkt_csum_fill(pkt, len, vh)) {
 			st->tx_drop_bad_offload++;
 			goto drop;
@@ -298,24 +326,32 @@ static void tx_big(const struct tx_ctx *t, const struct vx_chain *c, uint64_t ad
 		vx_dp_port_rx_copy(t->w, to, pkt, len);
 		goto drop;
 	}
-	tx_wire_mb(t, addr, pkt, len);
+	if (!wire_fits(t, len))
+		goto drop;
+	if (big)
+		tx_wire_mb(t, addr, pkt, len);
+	else
+		tx_wire(t, addr, pkt, len);
 	return;
 drop:
 	vx_xsk_frame_free(t->x, addr);
 }
 
-/* One guest TX chain; the chain is read exactly once, into the frame. */
+/*
+ * One guest TX chain; the chain is read exactly once: into the frame, or,
+ * longer than a frame's room (a jumbo MTU), into the worker's scratch,
+ * from which it is scattered over frames for the wire.
+ */
 static void tx_one(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr)
 {
-	struct vx_nic *nic = t->nic;
 	struct vx_dev *dev = t->dev;
 	struct vx_port_stats *st = t->st;
 	struct vx_xsk *x = t->x;
 	uint8_t *pkt = (uint8_t *)vx_xsk_data(x, addr) + VX_TX_PAD;
 	uint32_t room = vx_xsk_frame_size(x) - VX_TX_PAD;
-	uint32_t len, max = nic->mtu + ETH_HLEN;
 	struct vx_vnet_hdr vh = { 0 };
-	struct vx_dev *to;
+	uint32_t len;
+	bool big;
 
 	if (c->out_len < dev->rxfmt.hdr_len + ETH_HLEN) {
 		st->tx_drop_runt++;
@@ -330,37 +366,15 @@ static void tx_one(const struct tx_ctx *t, struct vx_chain *c, uint64_t addr)
 		}
 	}
 	len = c->out_len - dev->rxfmt.hdr_len;
-	if (len > max) {
+	if (len > port_l3_max(t) + ETH_HLEN) {
 		st->tx_drop_too_big++;
 		goto drop;
 	}
-	if (len > room) {
-		tx_big(t, c, addr, &vh, len);
-		return;
-	}
+	big = len > room;
+	if (big)
+		pkt = t->w->gso_buf;
 	vx_chain_read(c, dev->rxfmt.hdr_len, pkt, len);
-	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		/* Over our copy: the guest cannot change what was summed. */
-		if (vx_pkt_csum_fill(pkt, len, &vh)) {
-			st->tx_drop_bad_offload++;
-			goto drop;
-		}
-		st->tx_csum++;
-	}
-	if (memcmp(pkt + ETH_ALEN, dev->mac, ETH_ALEN)) {
-		st->tx_drop_spoofed++;
-		goto drop;
-	}
-	st->tx_packets++;
-	st->tx_bytes += len;
-	if (mac_is_multicast(pkt)) {
-		vx_dp_flood_local(t->w, dev, pkt, len);
-	} else if ((to = port_by_mac(nic, pkt, dev->vlan))) {
-		st->local_switched++;
-		vx_dp_port_rx_copy(t->w, to, pkt, len);
-		goto drop;
-	}
-	tx_wire(t, addr, pkt, len);
+	tx_send(t, addr, pkt, len, &vh, big);
 	return;
 drop:
 	vx_xsk_frame_free(x, addr);

@@ -13,28 +13,13 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "offload/bytes.h"
 #include "offload/csum.h"
 #include "offload/gro.h"
 
 #define TCP_FLAG_ACK 0x10
 #define TCP_FLAG_PSH 0x08
 #define IP_DF	     0x4000
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 void vx_gro_init(struct vx_gro *g)
 {

@@ -13,6 +13,7 @@
 #include <linux/virtio_net.h>
 #include <string.h>
 
+#include "offload/bytes.h"
 #include "offload/csum.h"
 #include "offload/pkt.h"
 
@@ -21,11 +22,6 @@
 /* RFC 8200 4.1 order: hop-by-hop, destination options, routing, destination options. */
 #define IPV6_MAX_EXT 4
 #define IP_MF_OFFSET 0x3fff
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static int parse_ipv4(const uint8_t *hdr, uint32_t avail, uint32_t frame_len, struct vx_pkt_hdrs *h)
 {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "offload/bytes.h"
 #include "offload/csum.h"
 #include "offload/tso.h"
 
@@ -23,28 +24,6 @@
 static inline uint32_t min_u32(uint32_t a, uint32_t b)
 {
 	return a < b ? a : b;
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, v >> 16);
-	wr16(p + 2, v);
 }
 
 /* Do the pieces hold at least len bytes? (Summed in 64 bits: no overflow.) */
