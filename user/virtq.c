@@ -118,11 +118,6 @@ int vx_vq_map(struct vx_vq *vq)
 	return 0;
 }
 
-bool vx_vq_active(const struct vx_vq *vq)
-{
-	return vq->ready && vq->started && vq->enabled && !vq->broken;
-}
-
 void vx_vq_fail(struct vx_vq *vq, const char *why)
 {
 	if (vq->broken)
@@ -279,12 +274,10 @@ static void vq_log_used(struct vx_vq *vq, uint64_t off, uint64_t len)
 		vx_dirty_log_mark(vq->log, vq->log_gpa + off, len);
 }
 
-void vx_vq_log_write(struct vx_vq *vq, const struct vx_chain *c, uint32_t len)
+void vx_vq_log_write_slow(struct vx_vq *vq, const struct vx_chain *c, uint32_t len)
 {
 	unsigned int i;
 
-	if (!vq->log)
-		return;
 	for (i = c->nout; i < c->nout + c->nin && len; i++) {
 		uint32_t l = c->seg[i].len < len ? c->seg[i].len : len;
 

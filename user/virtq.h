@@ -84,8 +84,11 @@ void vx_vq_reset(struct vx_vq *vq);
 void vx_vq_free(struct vx_vq *vq);
 /* Segments a chain of this queue may have: the queue size plus region splits. */
 uint32_t vx_vq_max_segs(const struct vx_vq *vq);
-/* True if the worker may process this queue. */
-bool vx_vq_active(const struct vx_vq *vq);
+/* True if the worker may process this queue (per packet: inline). */
+static inline bool vx_vq_active(const struct vx_vq *vq)
+{
+	return vq->ready && vq->started && vq->enabled && !vq->broken;
+}
 
 /*
  * Takes the next available chain. Returns 1 with *c filled, 0 if the ring
@@ -97,7 +100,12 @@ void vx_vq_unpop(struct vx_vq *vq, uint16_t n);
 /* Writes one used element; not visible to the guest until vx_vq_flush. */
 void vx_vq_push(struct vx_vq *vq, uint16_t head, uint32_t len);
 /* Marks the first len bytes of c's writable segments dirty (during migration). */
-void vx_vq_log_write(struct vx_vq *vq, const struct vx_chain *c, uint32_t len);
+void vx_vq_log_write_slow(struct vx_vq *vq, const struct vx_chain *c, uint32_t len);
+static inline void vx_vq_log_write(struct vx_vq *vq, const struct vx_chain *c, uint32_t len)
+{
+	if (vq->log)	/* only while migrating: no call per packet otherwise */
+		vx_vq_log_write_slow(vq, c, len);
+}
 /* Publishes pushed elements and interrupts the guest if it asked for it. */
 void vx_vq_flush(struct vx_vq *vq);
 

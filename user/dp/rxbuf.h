@@ -74,12 +74,16 @@ uint32_t vx_tx_pieces(uint32_t len, uint32_t first, uint32_t chunk);
 static inline void vx_rx_hdr_encode(struct virtio_net_hdr_mrg_rxbuf *out, const struct vx_vnet_hdr *vh,
 		       uint16_t nbufs)
 {
-	out->hdr.flags = vh ? vh->flags : 0;
-	out->hdr.gso_type = vh ? vh->gso_type : 0;
-	out->hdr.hdr_len = htole16(vh ? vh->hdr_len : 0);
-	out->hdr.gso_size = htole16(vh ? vh->gso_size : 0);
-	out->hdr.csum_start = htole16(vh ? vh->csum_start : 0);
-	out->hdr.csum_offset = htole16(vh ? vh->csum_offset : 0);
+	if (!vh) {
+		memset(out, 0, sizeof(*out));
+	} else {
+		out->hdr.flags = vh->flags;
+		out->hdr.gso_type = vh->gso_type;
+		out->hdr.hdr_len = htole16(vh->hdr_len);
+		out->hdr.gso_size = htole16(vh->gso_size);
+		out->hdr.csum_start = htole16(vh->csum_start);
+		out->hdr.csum_offset = htole16(vh->csum_offset);
+	}
 	out->num_buffers = htole16(nbufs);
 }
 
