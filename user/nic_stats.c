@@ -34,6 +34,28 @@ static uint64_t nic_umem_held(struct vx_nic *nic)
 	return held;
 }
 
+/*
+ * Frames the kernel dropped before the daemon saw them (XDP_STATISTICS: the
+ * RX ring full, no frame in the fill ring) on the ordinary queues, read with
+ * each queue's worker paused (the socket may be swapped). The dedicated
+ * queue's are counted per port (rx_drop_kernel).
+ */
+static uint64_t nic_kernel_drops(struct vx_nic *nic)
+{
+	uint64_t drops = 0;
+	unsigned int q;
+
+	for (q = 0; q < nic->nq && nic->nw; q++) {
+		struct vx_worker *w = &nic->w[q % nic->nw];
+
+		pthread_mutex_lock(&w->lock);
+		if (nic->xsk[q] && !(q == 0 && nic->dq_on))
+			drops += vx_xsk_kernel_drops(nic->xsk[q]);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return drops;
+}
+
 void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 {
 	struct vx_steer_stats ss, glob = { 0 };
@@ -46,6 +68,7 @@ void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 	vx_nic_stats_print(f, "nic", &ns);
 	fprintf(f, "nic workers %u\n", nic->nw);
 	fprintf(f, "nic umem_held %llu\n", (unsigned long long)nic_umem_held(nic));
+	fprintf(f, "nic rx_drop_kernel %llu\n", (unsigned long long)nic_kernel_drops(nic));
 	for (k = 0; k < nic->nw; k++) {
 		char obj[24];
 
