@@ -16,33 +16,20 @@ static void stats_add(uint64_t *sum, const uint64_t *v, size_t n)
 #define STATS_ADD(sum, v) stats_add((uint64_t *)(sum), (const uint64_t *)(v), \
 				    sizeof(*(sum)) / sizeof(uint64_t))
 
-/* UMEM frames the workers hold (backlogs, frames in flight), read under each worker's lock. */
-static uint64_t nic_umem_held(struct vx_nic *nic)
+static uint64_t xsk_held(const struct vx_xsk *x)
 {
-	uint64_t held = 0;
-	unsigned int q;
-
-	for (q = 0; q < nic->nq && nic->nw; q++) {
-		struct vx_worker *w = &nic->w[q % nic->nw];
-
-		pthread_mutex_lock(&w->lock);
-		/* A dedicated queue's lent guest buffers are not its frames: not counted. */
-		if (nic->xsk[q] && !(q == 0 && nic->dq_on))
-			held += vx_xsk_held(nic->xsk[q]);
-		pthread_mutex_unlock(&w->lock);
-	}
-	return held;
+	return vx_xsk_held(x);
 }
 
 /*
- * Frames the kernel dropped before the daemon saw them (XDP_STATISTICS: the
- * RX ring full, no frame in the fill ring) on the ordinary queues, read with
- * each queue's worker paused (the socket may be swapped). The dedicated
- * queue's are counted per port (rx_drop_kernel).
+ * Sums fn over the ordinary queues' sockets, each read with its worker
+ * paused (the socket may be swapped). The dedicated queue's socket is left
+ * out: its lent guest buffers are not its frames, and its kernel drops are
+ * counted per port (rx_drop_kernel).
  */
-static uint64_t nic_kernel_drops(struct vx_nic *nic)
+static uint64_t nic_xsk_sum(struct vx_nic *nic, uint64_t (*fn)(const struct vx_xsk *))
 {
-	uint64_t drops = 0;
+	uint64_t sum = 0;
 	unsigned int q;
 
 	for (q = 0; q < nic->nq && nic->nw; q++) {
@@ -50,10 +37,10 @@ static uint64_t nic_kernel_drops(struct vx_nic *nic)
 
 		pthread_mutex_lock(&w->lock);
 		if (nic->xsk[q] && !(q == 0 && nic->dq_on))
-			drops += vx_xsk_kernel_drops(nic->xsk[q]);
+			sum += fn(nic->xsk[q]);
 		pthread_mutex_unlock(&w->lock);
 	}
-	return drops;
+	return sum;
 }
 
 void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
@@ -67,8 +54,9 @@ void vx_nic_stats_write(struct vx_nic *nic, FILE *f)
 		STATS_ADD(&ns, &nic->w[k].stats);
 	vx_nic_stats_print(f, "nic", &ns);
 	fprintf(f, "nic workers %u\n", nic->nw);
-	fprintf(f, "nic umem_held %llu\n", (unsigned long long)nic_umem_held(nic));
-	fprintf(f, "nic rx_drop_kernel %llu\n", (unsigned long long)nic_kernel_drops(nic));
+	fprintf(f, "nic umem_held %llu\nnic rx_drop_kernel %llu\n",
+		(unsigned long long)nic_xsk_sum(nic, xsk_held),
+		(unsigned long long)nic_xsk_sum(nic, vx_xsk_kernel_drops));
 	for (k = 0; k < nic->nw; k++) {
 		char obj[24];
 
