@@ -27,6 +27,7 @@ all:
 
 include bpf/Build.mk
 include user/Build.mk
+include ctl/Build.mk
 include tests/Build.mk
 include tests/fuzz/Build.mk
 include tools/Build.mk

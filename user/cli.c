@@ -11,7 +11,7 @@
 
 void vx_cli_usage(FILE *f)
 {
-	fputs("Usage: vhost-xdpd --nic IFNAME --port SPEC [--port SPEC ...] [options]\n"
+	fputs("Usage: vhost-xdpd --nic IFNAME [--port SPEC ...] [--config FILE] [options]\n"
 	      "       vhost-xdpd --cleanup --nic IFNAME\n"
 	      "\n"
 	      "A vhost-user virtio-net back-end: VM ports on one host NIC, steered by XDP,\n"
@@ -19,7 +19,9 @@ void vx_cli_usage(FILE *f)
 	      "\n"
 	      "  --nic IFNAME          the host NIC (required)\n"
 	      "  --port SPEC           a VM port; SPEC is comma-separated key=value:\n"
-	      "                          socket=PATH   vhost-user socket (required, except kdev)\n"
+	      "                          socket=PATH   vhost-user socket, in --socket-dir; a\n"
+	      "                                        bare file name is taken there (default\n"
+	      "                                        NAME.sock; kdev ports have none)\n"
 	      "                          mac=MAC       the guest's MAC address (required)\n"
 	      "                          name=NAME     for logs and stats (default vm<N>)\n"
 	      "                          vlan=ID       802.1Q VLAN 1-4094 (default untagged)\n"
@@ -37,6 +39,15 @@ void vx_cli_usage(FILE *f)
 	      "                          queues=N      queue pairs offered to the guest, 1-8\n"
 	      "                                        (VIRTIO_NET_F_MQ; default 8, kdev and\n"
 	      "                                        dedicated ports 1)\n"
+	      "                        Ports can also be added and removed at runtime with\n"
+	      "                        vhost-xdpctl(8), or come from --config.\n"
+	      "  --config FILE         port file: one SPEC (with name=) a line, # comments;\n"
+	      "                        re-read on SIGHUP, and only the difference applied\n"
+	      "  --socket-dir DIR      port sockets must lie directly in DIR (default\n"
+	      "                        " VX_SOCKET_DIR_DEF ", created if missing)\n"
+	      "  --ctl PATH            the control socket (default DIR/IFNAME.ctl)\n"
+	      "  --ctl-group GROUP     the control socket is also open to GROUP (default: root\n"
+	      "                        only)\n"
 	      "  --poll                busy-poll on one core instead of sleeping on events\n"
 	      "  --busy-poll USEC      event mode: keep polling this long after a busy pass\n"
 	      "                        (default 50, 0-10000; 0 = sleep as soon as idle); the\n"
@@ -54,13 +65,16 @@ void vx_cli_usage(FILE *f)
 	      "  --skb-mode            attach XDP in generic (skb) mode\n"
 	      "  --stats-file PATH     write counters there every --stats-interval and at exit\n"
 	      "  --stats-interval SEC  default 1\n"
+	      "  --stats-format FMT    text (default), prometheus (node_exporter textfile\n"
+	      "                        collector) or json\n"
 	      "  --log-level LEVEL     error, warn, info (default) or debug\n"
 	      "  -v, --verbose         same as --log-level debug\n"
 	      "  --cleanup             remove the XDP program a killed daemon left on --nic\n"
 	      "  -h, --help            this text\n"
 	      "\n"
 	      "Example:\n"
-	      "  vhost-xdpd --nic eth1 --port socket=/run/vm0.sock,mac=52:54:00:12:34:56\n",
+	      "  vhost-xdpd --nic eth1 --port name=vm0,mac=52:54:00:12:34:56\n"
+	      "  (the socket is " VX_SOCKET_DIR_DEF "/vm0.sock)\n",
 	      f);
 }
 
@@ -127,6 +141,7 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 		if (!name_ok(val))
 			return fail(err, len, "name '%s': use 1-15 of [A-Za-z0-9_-]", val);
 		strcpy(p->name, val);
+		p->named = true;
 	} else if (!strcmp(key, "vlan")) {
 		if (!parse_uint(val, 4094, &v) || !v)
 			return fail(err, len, "vlan '%s' is not in 1-4094", val);
@@ -154,79 +169,219 @@ static int port_key(struct vx_port_cfg *p, const char *key, const char *val, cha
 	return 0;
 }
 
-static int parse_port(struct vx_cfg *cfg, const char *spec, char *err, size_t len)
+int vx_port_parse(struct vx_port_cfg *p, const char *spec, unsigned int idx, char *err,
+		  size_t len)
 {
-	struct vx_port_cfg *p;
 	char buf[512], *save = NULL, *kv;
 	int e;
 
-	if (cfg->nports >= VX_MAX_PORTS)
-		return fail(err, len, "at most %d ports", VX_MAX_PORTS);
-	if (strlen(spec) >= sizeof(buf))
-		return fail(err, len, "--port: spec too long");
-	p = &cfg->ports[cfg->nports];
 	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "vm%u", cfg->nports);
+	if (strlen(spec) >= sizeof(buf))
+		return fail(err, len, "port spec too long");
+	snprintf(p->name, sizeof(p->name), "vm%u", idx);
 	strcpy(buf, spec);
 	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 
 		if (!eq)
-			return fail(err, len, "--port: '%s' is not key=value", kv);
+			return fail(err, len, "'%s' is not key=value", kv);
 		*eq = 0;
 		e = port_key(p, kv, eq + 1, err, len);
-		if (e) {
-			char why[256];
-
-			snprintf(why, sizeof(why), "%s", err);
-			return fail(err, len, "--port %s: %s", spec, why);
-		}
+		if (e)
+			return e;
 	}
 	/* A kdev port has no socket; its name stands in for the path (both are unique). */
-	if (p->kdev && !p->path[0]) {
+	if (p->kdev) {
+		if (p->path[0])
+			return fail(err, len, "mode=kdev ports have no socket=");
 		strcpy(p->path, "kdev:");
 		strcat(p->path, p->name);	/* name: at most 15 bytes */
 	}
-	if (!p->path[0] || !(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
-		return fail(err, len, "--port %s: mac= and socket= (or mode=kdev) are required", spec);
+	if (!(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
+		return fail(err, len, "mac= is required");
+	return 0;
+}
+
+static int parse_port(struct vx_cfg *cfg, const char *spec, char *err, size_t len)
+{
+	struct vx_port_cfg *p;
+	int e;
+
+	if (cfg->nports >= VX_MAX_PORTS)
+		return fail(err, len, "at most %d ports", VX_MAX_PORTS);
+	if (cfg->nports == cfg->ports_cap) {
+		unsigned int cap = cfg->ports_cap ? 2 * cfg->ports_cap : 8;
+
+		p = realloc(cfg->ports, cap * sizeof(*p));
+		if (!p)
+			return fail(err, len, "out of memory");
+		cfg->ports = p;
+		cfg->ports_cap = cap;
+	}
+	p = &cfg->ports[cfg->nports];
+	e = vx_port_parse(p, spec, cfg->nports, err, len);
+	if (e) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		return fail(err, len, "--port %s: %s", spec, why);
+	}
 	cfg->nports++;
 	return 0;
 }
 
-/* Two ports may share neither a name, a socket, nor a MAC on the same VLAN. */
+int vx_port_check(const struct vx_port_cfg *a, char *err, size_t len)
+{
+	/* user/dq.h: only one VM's frames may reach guest memory through the queue. */
+	if (a->dedicated && a->kdev)
+		return fail(err, len, "port %s: queue=dedicated is not supported with mode=kdev yet",
+			    a->name);
+	if (a->tx_inplace && !a->dedicated)
+		return fail(err, len, "port %s: tx=inplace needs queue=dedicated", a->name);
+	if ((a->dedicated || a->kdev) && a->queues > 1)
+		return fail(err, len, "port %s: queues=%u: %s ports have one queue pair", a->name,
+			    a->queues, a->kdev ? "kdev" : "dedicated");
+	if (a->dedicated && a->vlan)
+		return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only "
+			    "port, untagged", a->name);
+	return 0;
+}
+
+int vx_port_conflict(const struct vx_port_cfg *a, const struct vx_port_cfg *b, char *err,
+		     size_t len)
+{
+	if (!strcmp(a->name, b->name))
+		return fail(err, len, "two ports named '%s'", a->name);
+	if (a->path[0] && !strcmp(a->path, b->path))
+		return fail(err, len, "two ports on socket %s", a->path);
+	if (!memcmp(a->mac, b->mac, 6) && a->vlan == b->vlan)
+		return fail(err, len, "ports %s and %s have the same MAC and VLAN", b->name, a->name);
+	if (a->dedicated || b->dedicated)
+		return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only port, "
+			    "untagged", a->dedicated ? a->name : b->name);
+	return 0;
+}
+
 static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 {
 	unsigned int i, j;
+	int e;
 
 	for (i = 0; i < cfg->nports; i++) {
-		const struct vx_port_cfg *a = &cfg->ports[i];
-
-		/* user/dq.h: only one VM's frames may reach guest memory through the queue. */
-		if (a->dedicated && a->kdev)
-			return fail(err, len, "port %s: queue=dedicated is not supported with mode=kdev "
-				    "yet", a->name);
-		if (a->tx_inplace && !a->dedicated)
-			return fail(err, len, "port %s: tx=inplace needs queue=dedicated", a->name);
-		if ((a->dedicated || a->kdev) && a->queues > 1)
-			return fail(err, len, "port %s: queues=%u: %s ports have one queue pair",
-				    a->name, a->queues, a->kdev ? "kdev" : "dedicated");
-		if (a->dedicated && (cfg->nports > 1 || a->vlan))
-			return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only "
-				    "port, untagged", a->name);
-
-		for (j = 0; j < i; j++) {
-			const struct vx_port_cfg *b = &cfg->ports[j];
-
-			if (!strcmp(a->name, b->name))
-				return fail(err, len, "two ports named '%s'", a->name);
-			if (!strcmp(a->path, b->path))
-				return fail(err, len, "two ports on socket %s", a->path);
-			if (!memcmp(a->mac, b->mac, 6) && a->vlan == b->vlan)
-				return fail(err, len, "ports %s and %s have the same MAC and VLAN",
-					    b->name, a->name);
-		}
+		e = vx_port_check(&cfg->ports[i], err, len);
+		for (j = 0; !e && j < i; j++)
+			e = vx_port_conflict(&cfg->ports[i], &cfg->ports[j], err, len);
+		if (e)
+			return e;
 	}
 	return 0;
+}
+
+int vx_port_resolve(struct vx_port_cfg *p, const char *dir, char *err, size_t len)
+{
+	const char *base = p->path;
+	size_t dl = strlen(dir);
+	char path[sizeof(p->path)], def[sizeof(p->name) + 8];
+
+	if (p->kdev)
+		return 0;
+	if (!p->path[0]) {
+		snprintf(def, sizeof(def), "%s.sock", p->name);
+		base = def;
+	} else if (p->path[0] == '/') {
+		if (strncmp(p->path, dir, dl) || p->path[dl] != '/')
+			return fail(err, len, "port %s: socket %s is not in the socket directory %s "
+				    "(--socket-dir)", p->name, p->path, dir);
+		base = p->path + dl + 1;
+	}
+	if (!*base || strchr(base, '/') || !strcmp(base, ".") || !strcmp(base, ".."))
+		return fail(err, len, "port %s: socket '%s' must name a file directly in %s",
+			    p->name, p->path[0] ? p->path : base, dir);
+	if (dl + 1 + strlen(base) >= sizeof(p->path))
+		return fail(err, len, "port %s: socket path %s/%s longer than %zu bytes", p->name,
+			    dir, base, sizeof(p->path) - 1);
+	snprintf(path, sizeof(path), "%s/%s", dir, base);
+	strcpy(p->path, path);
+	return 0;
+}
+
+int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports,
+		   unsigned int *n, char *err, size_t len)
+{
+	struct vx_cfg c = { 0 };
+	char line[600], why[400];
+	unsigned int ln = 0, j;
+	FILE *f = fopen(path, "re");
+	int e = 0;
+
+	*ports = NULL;
+	*n = 0;
+	if (!f)
+		return fail(err, len, "%s: %s", path, strerror(errno)), -errno;
+	while (!e && fgets(line, sizeof(line), f)) {
+		char *s = line, *end;
+
+		ln++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			e = fail(why, sizeof(why), "line too long");
+			break;
+		}
+		while (isspace((unsigned char)*s))
+			s++;
+		end = s + strlen(s);
+		while (end > s && isspace((unsigned char)end[-1]))
+			*--end = 0;
+		if (!*s || *s == '#')
+			continue;
+		e = parse_port(&c, s, why, sizeof(why));
+		/* A default name would change with the line's place, and a reload with it. */
+		if (!e && !c.ports[c.nports - 1].named)
+			e = fail(why, sizeof(why), "name= is required in a port file");
+		if (!e)
+			e = vx_port_resolve(&c.ports[c.nports - 1], dir, why, sizeof(why));
+		if (!e)
+			e = vx_port_check(&c.ports[c.nports - 1], why, sizeof(why));
+		for (j = 0; !e && j + 1 < c.nports; j++)
+			e = vx_port_conflict(&c.ports[c.nports - 1], &c.ports[j], why, sizeof(why));
+	}
+	fclose(f);
+	if (e) {
+		free(c.ports);
+		return fail(err, len, "%s:%u: %s", path, ln, why);
+	}
+	*ports = c.ports;
+	*n = c.nports;
+	return 0;
+}
+
+void vx_port_format(const struct vx_port_cfg *p, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "name=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", p->name,
+			 p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
+
+#define APPEND(...)                                                      \
+	do {                                                             \
+		if (n >= 0 && (size_t)n < len)                           \
+			n += snprintf(buf + n, len - (size_t)n, __VA_ARGS__); \
+	} while (0)
+	if (p->kdev)
+		APPEND(",mode=kdev");
+	else
+		APPEND(",socket=%s%s", p->path, p->client ? ",mode=client" : "");
+	if (p->vlan)
+		APPEND(",vlan=%u", p->vlan);
+	if (p->dedicated)
+		APPEND(",queue=dedicated%s", p->tx_inplace ? ",tx=inplace" : "");
+	if (p->queues)
+		APPEND(",queues=%u", p->queues);
+#undef APPEND
+}
+
+void vx_cli_free(struct vx_cfg *cfg)
+{
+	free(cfg->ports);
+	cfg->ports = NULL;
+	cfg->nports = cfg->ports_cap = 0;
 }
 
 enum {
@@ -243,6 +398,11 @@ enum {
 	OPT_STATS_INT,
 	OPT_LOG,
 	OPT_CLEANUP,
+	OPT_SOCKET_DIR,
+	OPT_CTL,
+	OPT_CTL_GROUP,
+	OPT_CONFIG,
+	OPT_STATS_FORMAT,
 };
 
 static const struct option vx_options[] = {
@@ -260,6 +420,11 @@ static const struct option vx_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+	{ "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
+	{ "ctl", required_argument, NULL, OPT_CTL },
+	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -360,6 +525,44 @@ static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size
 	case OPT_CLEANUP:
 		cfg->cleanup = true;
 		return 0;
+	case OPT_SOCKET_DIR:
+		/* Absolute and plain: the confinement compares strings (vx_port_resolve). */
+		if (arg[0] != '/' || strlen(arg) >= sizeof(cfg->socket_dir) || strstr(arg, "/./") ||
+		    strstr(arg, "/../") || strstr(arg, "//"))
+			return fail(err, len, "--socket-dir: '%s' is not an absolute path without "
+				    "'.', '..' or '//'", arg);
+		strcpy(cfg->socket_dir, arg);
+		while (strlen(cfg->socket_dir) > 1 && cfg->socket_dir[strlen(cfg->socket_dir) - 1] == '/')
+			cfg->socket_dir[strlen(cfg->socket_dir) - 1] = 0;
+		if (!strcmp(cfg->socket_dir, "/") || strstr(cfg->socket_dir, "/.."))
+			return fail(err, len, "--socket-dir: '%s' cannot be a socket directory", arg);
+		return 0;
+	case OPT_CTL:
+		if (arg[0] != '/' || strlen(arg) >= sizeof(cfg->ctl_path))
+			return fail(err, len, "--ctl: '%s' is not an absolute path under %zu bytes", arg,
+				    sizeof(cfg->ctl_path));
+		strcpy(cfg->ctl_path, arg);
+		return 0;
+	case OPT_CTL_GROUP:
+		if (!*arg || strlen(arg) >= sizeof(cfg->ctl_group))
+			return fail(err, len, "--ctl-group: '%s' is not a group name", arg);
+		strcpy(cfg->ctl_group, arg);
+		return 0;
+	case OPT_CONFIG:
+		if (!*arg || strlen(arg) >= sizeof(cfg->config))
+			return fail(err, len, "--config: bad path");
+		strcpy(cfg->config, arg);
+		return 0;
+	case OPT_STATS_FORMAT:
+		if (!strcmp(arg, "text"))
+			cfg->stats_format = VX_STATS_TEXT;
+		else if (!strcmp(arg, "prometheus"))
+			cfg->stats_format = VX_STATS_PROMETHEUS;
+		else if (!strcmp(arg, "json"))
+			cfg->stats_format = VX_STATS_JSON;
+		else
+			return fail(err, len, "--stats-format: '%s': use text, prometheus or json", arg);
+		return 0;
 	}
 	return fail(err, len, "unknown option (see --help)");
 }
@@ -369,6 +572,7 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 	int c, e;
 
 	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->socket_dir, VX_SOCKET_DIR_DEF);
 	cfg->stats_interval = 1;
 	cfg->busy_poll_us = VX_BUSY_POLL_DEF_US;
 	for (c = 0; c < VX_MAX_WORKERS; c++)
@@ -394,7 +598,15 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 		return fail(err, errlen, "--nic is required (see --help)");
 	if (cfg->cleanup)
 		return 0;
-	if (!cfg->nports)
-		return fail(err, errlen, "at least one --port is required (see --help)");
+	for (c = 0; c < (int)cfg->nports; c++) {
+		e = vx_port_resolve(&cfg->ports[c], cfg->socket_dir, err, errlen);
+		if (e)
+			return e;
+	}
+	if (!cfg->ctl_path[0] &&
+	    snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "%s/%s.ctl", cfg->socket_dir, cfg->nic) >=
+		    (int)sizeof(cfg->ctl_path))
+		return fail(err, errlen, "control socket path %s/%s.ctl is too long (--ctl)",
+			    cfg->socket_dir, cfg->nic);
 	return check_ports(cfg, err, errlen);
 }

@@ -13,6 +13,7 @@
 #include <vhost_xdp/steer_kern_user.h>
 
 #include "log.h"
+#include "stats.h"
 #include "vhost_user.h"
 #include "xsk_port.h"
 
@@ -30,12 +31,21 @@ struct vx_port_cfg {
 	bool tx_inplace;	/* dedicated: guest TX frames read in place (dq.h) */
 	bool kdev;		/* mode=kdev: served through /dev/vhost-xdp, no socket */
 	uint16_t queues;	/* queue pairs offered; 0 = the default (VX_DEV_MAX_QP) */
+	bool named;		/* the SPEC gave name= */
 };
+
+/* Where port sockets live unless --socket-dir says otherwise. */
+#define VX_SOCKET_DIR_DEF "/run/vhost-xdp"
 
 struct vx_cfg {
 	char nic[IF_NAMESIZE];
-	struct vx_port_cfg ports[VX_MAX_PORTS];
-	unsigned int nports;
+	struct vx_port_cfg *ports;	/* --port, in order (vx_cli_free) */
+	unsigned int nports, ports_cap;
+	char socket_dir[PATH_MAX - 128];	/* port sockets must lie directly in it */
+	char ctl_path[108];	/* the control socket; "" = socket_dir/NIC.ctl */
+	char ctl_group[64];	/* "" = root only */
+	char config[PATH_MAX];	/* --config port file; "" = none */
+	enum vx_stats_format stats_format;
 	bool poll;
 	unsigned int busy_poll_us;	/* event mode; 0 = sleep after every idle pass */
 	bool napi_busy_poll;		/* SO_PREFER_BUSY_POLL on the sockets, polled while busy */
@@ -51,9 +61,39 @@ struct vx_cfg {
 
 /*
  * Returns 0 with cfg filled, 1 if --help was printed, or -EINVAL with a
- * one-line reason in err.
+ * one-line reason in err. vx_cli_free releases cfg in every case.
  */
 int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t errlen);
+void vx_cli_free(struct vx_cfg *cfg);
+
+/*
+ * One port SPEC (--port, `vhost-xdpctl port add`, a --config line): fills
+ * p, named vm<idx> unless it says otherwise. The socket path is resolved
+ * later (vx_port_resolve). 0 or -EINVAL with the reason in err.
+ */
+int vx_port_parse(struct vx_port_cfg *p, const char *spec, unsigned int idx, char *err,
+		  size_t len);
+/* The rules a port obeys on its own (kdev, dedicated, tx=inplace, queues). */
+int vx_port_check(const struct vx_port_cfg *p, char *err, size_t len);
+/* Two ports may share neither a name, a socket, nor a MAC on the same VLAN. */
+int vx_port_conflict(const struct vx_port_cfg *a, const struct vx_port_cfg *b, char *err,
+		     size_t len);
+/*
+ * Confines the socket to dir: socket=NAME means dir/NAME, no socket= means
+ * dir/<name>.sock, and an absolute path must name a file directly in dir.
+ * No "..", no ".", no further directories (OVS confines vhost-server-path
+ * the same way). kdev ports have no socket and are left alone.
+ */
+int vx_port_resolve(struct vx_port_cfg *p, const char *dir, char *err, size_t len);
+/*
+ * Reads a --config port file: one SPEC a line, blank lines and # comments
+ * skipped. *ports (malloc'd, free it) gets them resolved and checked, or
+ * -errno with "FILE:LINE: reason" in err.
+ */
+int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports,
+		   unsigned int *n, char *err, size_t len);
+/* The port's SPEC as it can be given again (port show, the saved port list). */
+void vx_port_format(const struct vx_port_cfg *p, char *buf, size_t len);
 void vx_cli_usage(FILE *f);
 
 #endif

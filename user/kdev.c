@@ -2,15 +2,13 @@
 /*
  * The daemon side of /dev/vhost-xdp-ctl (include/vhost_xdp/kdev_uapi.h).
  * Each event becomes the vhost-user request that means the same thing and
- * goes through vx_dev_handle, with its checks; the port's "socket" is one
- * end of a socketpair, from whose other end the reply (REPLY_ACK, or the
- * GET_VRING_BASE state) is read back and passed on as the ack.
+ * goes through vx_dev_handle, with its checks; the handler's result is the
+ * ack, and GET_VRING_BASE's state its value.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -25,16 +23,12 @@
 struct kdev_port {
 	struct vx_dev *dev;
 	uint32_t kid; /* the module's device id; 0 = free */
-	int sp[2];    /* sp[0] is dev->sock; replies are read from sp[1] */
 };
 
 static struct {
 	int ctl;
-	int stop_fd;
-	pthread_t tid;
-	bool running;
-	unsigned int n;
-	struct kdev_port p[VX_MAX_PORTS];
+	unsigned int n, cap;
+	struct kdev_port *p;
 } kd = {.ctl = -1};
 
 static struct kdev_port *port_of(uint32_t kid)
@@ -72,7 +66,7 @@ static void port_bind(const struct vxk_event *ev)
 		return;
 	}
 	p->kid = ev->dev;
-	p->dev->protocol_features = 1ull << VU_PF_REPLY_ACK;
+	p->dev->attached = true;
 	pr_info("%s: serves /dev/vhost-xdp device %u\n", p->dev->name, ev->dev);
 }
 
@@ -80,6 +74,7 @@ static void port_unbind(struct kdev_port *p)
 {
 	pr_info("%s: /dev/vhost-xdp device %u closed\n", p->dev->name, p->kid);
 	vx_dev_disconnect(p->dev);
+	p->dev->attached = false;
 	p->kid = 0;
 }
 
@@ -89,7 +84,7 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 	unsigned int i;
 
 	memset(m, 0, sizeof(*m));
-	m->hdr.flags = VU_FLAG_VERSION | VU_FLAG_NEED_REPLY;
+	m->hdr.flags = VU_FLAG_VERSION;
 	switch (ev->type) {
 	case VXK_EV_SET_FEATURES:
 		m->hdr.request = VU_SET_FEATURES;
@@ -157,29 +152,6 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 	return 0;
 }
 
-/* Reads the reply vx_dev_handle wrote: REPLY_ACK's u64, or GET_VRING_BASE's state. */
-static int reply_read(struct kdev_port *p, uint32_t request, uint64_t *value)
-{
-	/* The payload follows the 12-byte header directly (no padding on the wire). */
-	uint8_t buf[sizeof(struct vu_hdr) + sizeof(union vu_payload)];
-	ssize_t n = recv(p->sp[1], buf, sizeof(buf), MSG_DONTWAIT);
-	struct vu_vring_state st;
-	uint64_t ack;
-
-	if (n < (ssize_t)(sizeof(struct vu_hdr) + 8))
-		return -EIO;
-	if (request == VU_GET_VRING_BASE) {
-		memcpy(&st, buf + sizeof(struct vu_hdr), sizeof(st));
-		*value = st.num;
-		return 0;
-	}
-	memcpy(&ack, buf + sizeof(struct vu_hdr), sizeof(ack));
-	/* REPLY_ACK carries 0 or 1; the handler's errno is kept in the device. */
-	if (!ack)
-		return 0;
-	return p->dev->last_err < 0 ? p->dev->last_err : -EINVAL;
-}
-
 static void ev_handle(const struct vxk_event *ev)
 {
 	struct vxk_ack a = {.dev = ev->dev, .seq = ev->seq};
@@ -202,98 +174,98 @@ static void ev_handle(const struct vxk_event *ev)
 		ev_close_fds(ev);
 		a.result = err;
 	} else {
-		char junk[64];
+		/* The handler's result is the ack; GET_VRING_BASE's value comes with it. */
+		struct vx_outcome o = vx_dev_handle(p->dev, &m); /* closes every fd it does not keep */
 
-		while (recv(p->sp[1], junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;			 /* no stale reply may answer this request */
-		err = vx_dev_handle(p->dev, &m); /* closes every fd it does not keep */
-		uint64_t v = 0;
-
-		a.result = err ? err : reply_read(p, m.hdr.request, &v);
-		a.value = v;
-		for (unsigned int i = 0; i < VX_VQ_MAX; i++) {
-			const struct vx_vq *q = &p->dev->vq[i];
-
-			pr_debug("%s: after %s: num %u ready %d started %d enabled %d broken %d "
-				 "avail %u used %u\n",
-				 q->name, vu_request_name(m.hdr.request), q->num, q->ready,
-				 q->started, q->enabled, q->broken, q->last_avail, q->used_idx);
-		}
+		a.result = o.err;
+		if (!o.err && m.hdr.request == VU_GET_VRING_BASE)
+			a.value = m.p.state.num;
 	}
 	if (ev->seq && ioctl(kd.ctl, VXK_CTL_ACK, &a) < 0)
 		pr_warn("kdev: device %u: ack: %s\n", ev->dev, strerror(errno));
 }
 
-static void *kdev_main(void *arg)
+int vx_kdev_fd(void)
 {
-	struct pollfd pf[2] = {{.fd = kd.stop_fd, .events = POLLIN},
-			       {.fd = kd.ctl, .events = POLLIN}};
-	struct vxk_event ev;
-
-	for (;;) {
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pf[0].revents)
-			break;
-		while (ioctl(kd.ctl, VXK_CTL_NEXT, &ev) == 0)
-			ev_handle(&ev);
-		if (errno != EAGAIN && errno != EINTR) {
-			pr_err("kdev: %s: %s; kernel devices are no longer served\n", VX_KDEV_CTL,
-			       strerror(errno));
-			break;
-		}
-	}
-	return NULL;
+	return kd.ctl;
 }
 
-int vx_kdev_start(struct vx_dev **devs, unsigned int n, int stop_fd)
+int vx_kdev_process(void)
+{
+	struct vxk_event ev;
+
+	while (ioctl(kd.ctl, VXK_CTL_NEXT, &ev) == 0)
+		ev_handle(&ev);
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	pr_err("kdev: %s: %s; kernel devices are no longer served\n", VX_KDEV_CTL,
+	       strerror(errno));
+	return -errno;
+}
+
+static int kdev_open(void)
 {
 	struct vxk_hello h = {.version = VXK_VERSION, .features = vx_dev_features()};
-	unsigned int i;
 	int err;
 
-	kd.ctl = open(VX_KDEV_CTL, O_RDWR | O_CLOEXEC);
+	kd.ctl = open(VX_KDEV_CTL, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (kd.ctl < 0) {
 		err = -errno;
 		pr_err("%s: %s (is vhost_xdp.ko loaded? only one daemon may attach)\n", VX_KDEV_CTL,
 		       strerror(errno));
 		return err;
 	}
-	for (i = 0; i < n; i++) {
-		struct kdev_port *p = &kd.p[kd.n];
-
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->sp) < 0)
-			return -errno;
-		p->dev = devs[i];
-		p->dev->sock = p->sp[0];
-		kd.n++;
+	if (ioctl(kd.ctl, VXK_CTL_HELLO, &h) < 0) {
+		err = -errno;
+		pr_err("%s: hello: %s\n", VX_KDEV_CTL, strerror(errno));
+		close(kd.ctl);
+		kd.ctl = -1;
+		return err;
 	}
-	if (ioctl(kd.ctl, VXK_CTL_HELLO, &h) < 0)
-		return -errno;
-	kd.stop_fd = stop_fd;
-	err = pthread_create(&kd.tid, NULL, kdev_main, NULL);
-	if (err)
-		return -err;
-	kd.running = true;
-	pr_info("kdev: serving /dev/vhost-xdp with %u port%s\n", n, n == 1 ? "" : "s");
-	return 0;
+	pr_info("kdev: serving /dev/vhost-xdp\n");
+	return 1;
 }
 
-void vx_kdev_stop(void)
+int vx_kdev_add(struct vx_dev *dev)
+{
+	int opened = 0;
+
+	if (kd.ctl < 0 && (opened = kdev_open()) < 0)
+		return opened;
+	if (kd.n == kd.cap) {
+		unsigned int cap = kd.cap ? 2 * kd.cap : 8;
+		struct kdev_port *p = realloc(kd.p, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		kd.p = p;
+		kd.cap = cap;
+	}
+	kd.p[kd.n++] = (struct kdev_port){.dev = dev};
+	return opened;
+}
+
+void vx_kdev_del(struct vx_dev *dev)
 {
 	unsigned int i;
 
-	if (kd.running)
-		pthread_join(kd.tid, NULL);
-	kd.running = false;
 	for (i = 0; i < kd.n; i++) {
+		if (kd.p[i].dev != dev)
+			continue;
 		if (kd.p[i].kid)
 			port_unbind(&kd.p[i]);
-		kd.p[i].dev->sock = -1;
-		close(kd.p[i].sp[0]);
-		close(kd.p[i].sp[1]);
+		kd.p[i] = kd.p[--kd.n];
+		break;
 	}
-	kd.n = 0;
+}
+
+void vx_kdev_close(void)
+{
+	while (kd.n)
+		vx_kdev_del(kd.p[kd.n - 1].dev);
+	free(kd.p);
+	kd.p = NULL;
+	kd.cap = 0;
 	if (kd.ctl >= 0)
 		close(kd.ctl);
 	kd.ctl = -1;

@@ -15,9 +15,19 @@
 
 #define VX_KDEV_CTL "/dev/vhost-xdp-ctl"
 
-/* Opens the control device, announces the features, starts the thread. */
-int vx_kdev_start(struct vx_dev **devs, unsigned int n, int stop_fd);
-/* Joins the thread (stop_fd must have fired), releases every device. */
-void vx_kdev_stop(void);
+/*
+ * Adds a mode=kdev port; the first opens the control device and announces
+ * the features. Returns 1 if the device was opened now (the caller watches
+ * vx_kdev_fd() from then on), 0, or -errno.
+ */
+int vx_kdev_add(struct vx_dev *dev);
+/* Removes a port, releasing the kernel device it serves, if any. */
+void vx_kdev_del(struct vx_dev *dev);
+/* The control device, or -1 while no kdev port exists. */
+int vx_kdev_fd(void);
+/* Handles every pending event; -errno if the device failed (stop watching it). */
+int vx_kdev_process(void);
+/* Releases every port and closes the device. */
+void vx_kdev_close(void);
 
 #endif

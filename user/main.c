@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vhost-xdpd: parses the command line, opens the NIC and its worker,
- * starts one control thread per VM port, then writes statistics until
+ * vhost-xdpd: parses the command line, opens the NIC and its workers, adds
+ * the ports it was given, then serves every port's vhost-user socket, the
+ * control socket, signals and timers from one event loop (loop.h) until
  * SIGTERM or SIGINT, and tears everything down in the reverse order.
  */
 #include <errno.h>
@@ -9,21 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "cli.h"
-#include "kdev.h"
+#include "daemon.h"
 #include "log.h"
-#include "vu_conn.h"
-#include "worker.h"
-
-static struct vx_nic vx_nic;	/* vx_nic_close() is safe on it before vx_nic_open() */
-static struct vx_dev *vx_ports[VX_MAX_PORTS];
 
 /* libxdp keeps its state in bpffs; mount it if the system has not. */
 static void bpffs_ensure(void)
@@ -54,136 +54,167 @@ static int cleanup_only(const struct vx_cfg *cfg)
 	return 0;
 }
 
-static void stats_write(const struct vx_cfg *cfg)
+static void stats_write(struct vx_daemon *d)
 {
+	const struct vx_cfg *cfg = &d->cfg;
 	char tmp[PATH_MAX + 8];
 	FILE *f;
 
 	if (!cfg->stats_file[0])
 		return;
+	/* Written aside and renamed: a reader (node_exporter) never sees half a file. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->stats_file);
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	vx_nic_stats_write(&vx_nic, f);
+	vx_nic_stats_write(&d->nic, f, cfg->stats_format);
 	if (fclose(f) == 0)
 		rename(tmp, cfg->stats_file);
+	else
+		unlink(tmp);
 }
 
-static int ports_create(const struct vx_cfg *cfg)
+int vx_daemon_reload(struct vx_daemon *d, char *err, size_t len)
 {
-	unsigned int i;
-	int err;
+	if (!d->cfg.config[0]) {
+		snprintf(err, len, "the daemon was started without --config");
+		return -ENOENT;
+	}
+	return vx_ports_reload(&d->ports, d->cfg.config, err, len);
+}
 
-	for (i = 0; i < cfg->nports; i++) {
-		const struct vx_port_cfg *pc = &cfg->ports[i];
-		struct vx_dev *d = calloc(1, sizeof(*d));
+/* A host with a thousand VMs needs a thousand sockets and their eventfds. */
+static void nofile_raise(void)
+{
+	struct rlimit rl;
 
-		if (!d)
-			return -ENOMEM;
-		vx_ports[i] = d;
-		snprintf(d->name, sizeof(d->name), "%s", pc->name);
-		snprintf(d->path, sizeof(d->path), "%s", pc->path);
-		memcpy(d->mac, pc->mac, sizeof(d->mac));
-		d->vlan = pc->vlan;
-		d->client = pc->client;
-		/* The kernel vhost ABI has one queue pair per device (kdev.h). */
-		d->max_qp = pc->kdev ? 1 : pc->queues;
-		vx_dev_init(d);
-		if (pc->kdev)
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int socket_dir_make(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+struct ticker {
+	struct vx_watch w;
+	struct vx_daemon *d;
+	unsigned int n;
+};
+
+struct sigwatch {
+	struct vx_watch w;
+	struct vx_daemon *d;
+};
+
+static void on_sigfd(struct vx_watch *w, uint32_t events)
+{
+	struct vx_daemon *d = ((struct sigwatch *)w)->d;
+	struct signalfd_siginfo si;
+	char err[512];
+
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			pr_info("SIGHUP: reloading %s\n", d->cfg.config[0] ? d->cfg.config : "(no --config)");
+			if (d->cfg.config[0] && vx_daemon_reload(d, err, sizeof(err)))
+				pr_err("reload: %s\n", err);
 			continue;
-		err = vx_conn_prepare(d);
-		if (err) {
-			pr_err("%s: socket %s: %s\n", d->name, d->path, strerror(-err));
-			return err;
 		}
+		pr_info("%s received, shutting down\n", strsignal((int)si.ssi_signo));
+		d->stop = true;
+	}
+}
+
+/* Every VX_TICK_MS: timeouts and reconnections; every --stats-interval: link and stats. */
+#define VX_TICK_MS 250
+
+static void on_tick(struct vx_watch *w, uint32_t events)
+{
+	struct ticker *t = (struct ticker *)w;
+	struct vx_daemon *d = t->d;
+	uint64_t exp, now = vx_now_ms();
+
+	if (read(w->fd, &exp, sizeof(exp)) != sizeof(exp))
+		return;
+	vx_ports_tick(&d->ports, now);
+	vx_ctl_tick(d, now);
+	t->n += (unsigned int)exp;
+	if (t->n * VX_TICK_MS >= d->cfg.stats_interval * 1000u) {
+		t->n = 0;
+		vx_nic_refresh(&d->nic);
+		stats_write(d);
+	}
+}
+
+static int timer_open(void)
+{
+	struct itimerspec its = { .it_interval = { 0, VX_TICK_MS * 1000000L },
+				  .it_value = { 0, VX_TICK_MS * 1000000L } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int ports_from_cmdline(struct vx_daemon *d)
+{
+	char err[512];
+	unsigned int i;
+
+	for (i = 0; i < d->cfg.nports; i++)
+		if (vx_ports_add(&d->ports, &d->cfg.ports[i], false, err, sizeof(err))) {
+			pr_err("%s\n", err);
+			return -EINVAL;
+		}
+	if (d->cfg.config[0] && vx_daemon_reload(d, err, sizeof(err))) {
+		pr_err("%s\n", err);
+		return -EINVAL;
 	}
 	return 0;
 }
 
-static int ports_attach(const struct vx_cfg *cfg)
-{
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < cfg->nports; i++) {
-		err = vx_nic_add_port(&vx_nic, vx_ports[i]);
-		if (err) {
-			pr_err("%s: cannot add port: %s\n", vx_ports[i]->name, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-static void ports_stop(const struct vx_cfg *cfg)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->nports; i++)
-		if (vx_ports[i])
-			vx_conn_stop(vx_ports[i]);
-}
-
-/* Only after the NIC's worker, which reads every port, has stopped. */
-static void ports_free(const struct vx_cfg *cfg)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->nports; i++) {
-		free(vx_ports[i]);
-		vx_ports[i] = NULL;
-	}
-}
-
-/* Ports with mode=kdev are served through /dev/vhost-xdp-ctl (user/kdev.c). */
-static int kdev_start(const struct vx_cfg *cfg, int stop_fd)
-{
-	struct vx_dev *devs[VX_MAX_PORTS];
-	unsigned int i, n = 0;
-
-	for (i = 0; i < cfg->nports; i++)
-		if (cfg->ports[i].kdev)
-			devs[n++] = vx_ports[i];
-	return n ? vx_kdev_start(devs, n, stop_fd) : 0;
-}
-
-/* Waits for SIGTERM/SIGINT, refreshing link state and statistics meanwhile. */
-static void run(const struct vx_cfg *cfg, const sigset_t *sigs)
-{
-	struct timespec tick = { .tv_sec = cfg->stats_interval };
-	siginfo_t si;
-	int sig;
-
-	for (;;) {
-		sig = sigtimedwait(sigs, &si, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		vx_nic_refresh(&vx_nic);
-		stats_write(cfg);
-	}
-	pr_info("%s received, shutting down\n", strsignal(sig));
-}
+static struct vx_daemon vxd;	/* vx_nic_close() is safe on it before vx_nic_open() */
 
 int main(int argc, char **argv)
 {
+	struct vx_daemon *d = &vxd;
+	struct vx_cfg *cfg = &d->cfg;
+	struct sigwatch sw = { .d = d };
+	struct ticker tk = { .d = d };
 	struct vx_nic_opts opts;
-	struct vx_cfg cfg;
 	char err[512];
 	sigset_t sigs;
-	unsigned int i;
-	int rc = 1, stop_fd = -1, e;
+	int rc = 1, e;
 
-	e = vx_cli_parse(&cfg, argc, argv, err, sizeof(err));
-	if (e)
+	e = vx_cli_parse(cfg, argc, argv, err, sizeof(err));
+	if (e) {
+		vx_cli_free(cfg);
 		return e > 0 ? 0 : (fprintf(stderr, "vhost-xdpd: %s\n", err), 2);
-	vx_log_set_level(cfg.log_level);
+	}
+	vx_log_set_level(cfg->log_level);
 	vx_log_route_libs();
 	bpffs_ensure();
-	if (cfg.cleanup)
-		return cleanup_only(&cfg);
+	if (cfg->cleanup) {
+		rc = cleanup_only(cfg);
+		vx_cli_free(cfg);
+		return rc;
+	}
+	nofile_raise();
+	d->loop.epfd = sw.w.fd = tk.w.fd = -1;
 
-	/* Signals go to the main thread's sigtimedwait only; the others block them. */
+	/* Signals come through a signalfd; every thread blocks them. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -191,47 +222,69 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	opts = (struct vx_nic_opts){ .poll = cfg.poll, .busy_poll_us = cfg.busy_poll_us,
-				     .napi_busy_poll = cfg.napi_busy_poll,
-				     .dedicated = cfg.ports[0].dedicated,
-				     .dq_tx_inplace = cfg.ports[0].tx_inplace,
-				     .workers = cfg.workers,
-				     .skb_mode = cfg.skb_mode, .zc = cfg.zc };
-	memcpy(opts.worker_cpu, cfg.worker_cpu, sizeof(opts.worker_cpu));
-	/* Sockets first: a bad path is reported before anything touches the NIC. */
-	if (ports_create(&cfg))
-		goto out;
-	e = vx_nic_open(&vx_nic, cfg.nic, &opts);
+	opts = (struct vx_nic_opts){ .poll = cfg->poll, .busy_poll_us = cfg->busy_poll_us,
+				     .napi_busy_poll = cfg->napi_busy_poll,
+				     .dedicated = cfg->nports && cfg->ports[0].dedicated,
+				     .dq_tx_inplace = cfg->nports && cfg->ports[0].tx_inplace,
+				     .workers = cfg->workers,
+				     .skb_mode = cfg->skb_mode, .zc = cfg->zc };
+	memcpy(opts.worker_cpu, cfg->worker_cpu, sizeof(opts.worker_cpu));
+	/* The socket directory first: a bad one is reported before anything touches the NIC. */
+	e = socket_dir_make(cfg->socket_dir);
 	if (e) {
-		pr_err("%s: %s\n", cfg.nic, strerror(-e));
+		pr_err("--socket-dir %s: %s\n", cfg->socket_dir, strerror(-e));
 		goto out;
 	}
-	if (ports_attach(&cfg))
+	if (vx_loop_init(&d->loop)) {
+		pr_err("epoll: %s\n", strerror(errno));
 		goto out;
-	stop_fd = eventfd(0, EFD_CLOEXEC);
-	e = stop_fd < 0 ? -errno : vx_nic_start(&vx_nic);
-	for (i = 0; !e && i < cfg.nports; i++)
-		e = cfg.ports[i].kdev ? 0 : vx_conn_start(vx_ports[i], stop_fd);
-	if (!e)
-		e = kdev_start(&cfg, stop_fd);
+	}
+	d->ports = (struct vx_ports){ .loop = &d->loop, .nic = &d->nic,
+				      .socket_dir = cfg->socket_dir };
+	e = vx_nic_open(&d->nic, cfg->nic, &opts);
+	if (e) {
+		pr_err("%s: %s\n", cfg->nic, strerror(-e));
+		goto out;
+	}
+	if (ports_from_cmdline(d))
+		goto out;
+	e = vx_ctl_open(d);
+	if (e) {
+		pr_err("control socket %s: %s\n", cfg->ctl_path, strerror(-e));
+		goto out;
+	}
+	sw.w.fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	tk.w.fd = timer_open();
+	if (sw.w.fd < 0 || tk.w.fd < 0 ||
+	    vx_loop_add(&d->loop, &sw.w, sw.w.fd, EPOLLIN, on_sigfd) ||
+	    vx_loop_add(&d->loop, &tk.w, tk.w.fd, EPOLLIN, on_tick)) {
+		pr_err("signalfd/timerfd: %s\n", strerror(errno));
+		goto out;
+	}
+	e = vx_nic_start(&d->nic);
 	if (e) {
 		pr_err("cannot start threads: %s\n", strerror(-e));
 		goto out;
 	}
-	pr_info("ready: %u port%s on %s, %s mode\n", cfg.nports, cfg.nports == 1 ? "" : "s",
-		cfg.nic, cfg.poll ? "polling" : "event");
-	stats_write(&cfg);
-	run(&cfg, &sigs);
+	pr_info("ready: %u port%s on %s, %s mode, control socket %s\n", d->ports.n,
+		d->ports.n == 1 ? "" : "s", cfg->nic, cfg->poll ? "polling" : "event",
+		cfg->ctl_path);
+	stats_write(d);
+	while (!d->stop)
+		if (vx_loop_once(&d->loop, -1) < 0)
+			break;
 	rc = 0;
 out:
-	if (stop_fd >= 0)
-		eventfd_write(stop_fd, 1);
-	vx_kdev_stop();
-	ports_stop(&cfg);
-	stats_write(&cfg);
-	vx_nic_close(&vx_nic);
-	ports_free(&cfg);
-	if (stop_fd >= 0)
-		close(stop_fd);
+	vx_ctl_close(d);
+	/* Ports first: their front-ends see the socket close, the workers still run. */
+	vx_ports_del_all(&d->ports);
+	stats_write(d);
+	vx_nic_close(&d->nic);
+	if (sw.w.fd >= 0)
+		close(sw.w.fd);
+	if (tk.w.fd >= 0)
+		close(tk.w.fd);
+	vx_loop_fini(&d->loop);
+	vx_cli_free(cfg);
 	return rc;
 }

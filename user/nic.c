@@ -206,29 +206,111 @@ int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts
 	return nic_open_sockets(nic);
 }
 
+/* Room for one more port in ports and act (workers paused: both may move). */
+static int ports_grow(struct vx_nic *nic)
+{
+	unsigned int cap = nic->ports_cap ? 2 * nic->ports_cap : 16;
+	struct vx_dev **p, **a;
+
+	if (nic->nports < nic->ports_cap)
+		return 0;
+	p = realloc(nic->ports, cap * sizeof(*p));
+	if (p)
+		nic->ports = p;
+	a = p ? realloc(nic->act, cap * sizeof(*a)) : NULL;
+	if (!a)
+		return -ENOMEM;
+	nic->act = a;
+	nic->ports_cap = cap;
+	return 0;
+}
+
+static int port_free_id(const struct vx_nic *nic)
+{
+	int id;
+
+	for (id = 0; id < VX_MAX_PORTS; id++)
+		if (!nic->by_id[id])
+			return id;
+	return -ENOSPC;
+}
+
 int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 {
-	int err;
+	unsigned int h = vx_port_hash(dev->mac, dev->vlan);
+	int id, err;
 
-	if (nic->nports >= VX_MAX_PORTS)
-		return -ENOSPC;
 	/* The CLI checks this too; the queue's frames must belong to one untagged port. */
 	if (nic->dq && (nic->nports || dev->vlan))
 		return -EINVAL;
-	dev->id = nic->nports;
+	id = port_free_id(nic);
+	if (id < 0)
+		return id;
+	dev->id = (uint32_t)id;
 	dev->owner = nic;
-	vx_rx_plan(nic, dev);	/* no ring runs yet: every frame is counted as not ready */
+	dev->act_idx = -1;
 	/* The dedicated socket serves one queue pair (dq.h). */
 	if (nic->dq)
 		dev->max_qp = 1;
 	dev->no_tx_offload = nic->opts.dq_tx_inplace;
 	dev->mem.keep_fds = nic->dq != NULL;
 	dev->ops = &vx_nic_dev_ops;
+	/* Counters of an earlier port with the same id start again from 0. */
+	vx_steer_stats_clear(nic->steer, dev->id);
 	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
 	if (err)
 		return err;
-	nic->ports[nic->nports++] = dev;
-	return 0;
+	vx_nic_pause(nic);
+	err = ports_grow(nic);
+	if (!err) {
+		vx_rx_plan(nic, dev);	/* no ring runs yet: every frame is counted as not ready */
+		nic->ports[nic->nports++] = dev;
+		nic->by_id[dev->id] = dev;
+		dev->hnext = nic->by_mac[h];
+		nic->by_mac[h] = dev;
+	}
+	vx_nic_resume(nic);
+	if (err)
+		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
+	return err;
+}
+
+void vx_nic_del_port(struct vx_nic *nic, struct vx_dev *dev)
+{
+	struct vx_dev **pp = &nic->by_mac[vx_port_hash(dev->mac, dev->vlan)];
+	unsigned int i;
+
+	/* New frames for it pass to the host stack; those already queued find no port. */
+	vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
+	vx_nic_pause(nic);
+	while (*pp && *pp != dev)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = dev->hnext;
+	nic->by_id[dev->id] = NULL;
+	for (i = 0; i < nic->nports; i++)
+		if (nic->ports[i] == dev) {
+			/* In order: ports[0] is the dedicated queue's port. */
+			memmove(&nic->ports[i], &nic->ports[i + 1],
+				(nic->nports - i - 1) * sizeof(*nic->ports));
+			nic->nports--;
+			break;
+		}
+	vx_net_backlog_drop(nic, dev);
+	dev->live = false;
+	if (dev->act_idx >= 0) {
+		struct vx_dev *last = nic->act[--nic->nact];
+
+		nic->act[dev->act_idx] = last;
+		last->act_idx = dev->act_idx;
+		dev->act_idx = -1;
+	}
+	/* A GRO train never outlives a batch (dp/rx.c), so none holds the port's frames here. */
+	if (nic->dq)
+		vx_dq_check(nic);
+	vx_nic_resume(nic);
+	dev->owner = NULL;
+	dev->ops = NULL;
 }
 
 /* Order matters: detach XDP before closing the sockets it redirects to. */
@@ -256,6 +338,10 @@ void vx_nic_close(struct vx_nic *nic)
 	}
 	vx_bcast_close(nic->bcast);
 	nic->bcast = NULL;
+	free(nic->ports);
+	free(nic->act);
+	nic->ports = nic->act = NULL;
+	nic->nports = nic->nact = nic->ports_cap = 0;
 	if (nic->dq) {
 		vx_dq_unmap(nic->dq);
 		free(nic->dq);

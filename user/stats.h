@@ -52,6 +52,13 @@
 	X(rx_drop_pieces)	/* frames of more than VX_RX_MAX_PIECES pieces */          \
 	X(wakeups)		/* worker loop iterations */
 
+enum vx_stats_format {
+	VX_STATS_TEXT,		/* `object counter value` lines */
+	VX_STATS_PROMETHEUS,	/* node_exporter's textfile collector */
+	VX_STATS_JSON,
+	VX_STATS_TABLE,		/* a row per port, for people (vhost-xdpctl stats) */
+};
+
 #define VX_COUNTER_FIELD(name) uint64_t name;
 
 struct vx_port_stats {

@@ -239,6 +239,25 @@ int vx_steer_set_xsk(struct vx_steer *st, uint32_t queue, int xsk_fd)
 	return err;
 }
 
+int vx_steer_stats_clear(struct vx_steer *st, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vx_steer_stats *zero;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	if (slot > VX_STEER_GLOBAL)
+		return -EINVAL;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	err = bpf_map__update_elem(st->skel->maps.vx_stats, &slot, sizeof(slot), zero,
+				   ncpu * sizeof(*zero), BPF_ANY);
+	free(zero);
+	return err;
+}
+
 int vx_steer_stats(struct vx_steer *st, uint32_t slot, struct vx_steer_stats *out)
 {
 	int ncpu = libbpf_num_possible_cpus();

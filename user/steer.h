@@ -30,6 +30,8 @@ void vx_steer_detach(struct vx_steer *st);
 /* Port map: (mac, vlan) -> port_id. vlan 0 means untagged. */
 int vx_steer_port_add(struct vx_steer *st, uint32_t port_id, const uint8_t mac[6], uint16_t vlan);
 int vx_steer_port_del(struct vx_steer *st, const uint8_t mac[6], uint16_t vlan);
+/* Zeroes a port's counters, for a port id used again. */
+int vx_steer_stats_clear(struct vx_steer *st, uint32_t slot);
 /* Sets a port's max_len (see struct vx_port_val); 0 lifts the limit. */
 int vx_steer_port_limit(struct vx_steer *st, uint32_t port_id, const uint8_t mac[6],
 			uint16_t vlan, uint32_t max_len);

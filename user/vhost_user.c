@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/vhost_types.h>
@@ -77,6 +78,7 @@ void vx_dev_init(struct vx_dev *dev)
 
 	dev->sock = -1;
 	dev->listen_fd = -1;
+	dev->act_idx = -1;
 	dev->rxfmt.hdr_len = sizeof(struct virtio_net_hdr);
 	if (!dev->max_qp || dev->max_qp > VX_DEV_MAX_QP)
 		dev->max_qp = VX_DEV_MAX_QP;
@@ -572,16 +574,20 @@ static bool size_ok(const struct vu_handler *h, const struct vu_msg *m)
 	return m->hdr.size == h->size;
 }
 
-static int dev_ack(struct vx_dev *dev, struct vu_msg *m, int err)
+/* REPLY_ACK (vhost-user.rst): a request with NEED_REPLY set is answered 0 or 1. */
+static struct vx_outcome dev_ack(struct vx_dev *dev, struct vu_msg *m, int err)
 {
+	struct vx_outcome o = { .err = err };
+
 	if (!(m->hdr.flags & VU_FLAG_NEED_REPLY) ||
 	    !(dev->protocol_features & BIT(VU_PF_REPLY_ACK)))
-		return 0;
+		return o;
 	reply_u64(m, err ? 1 : 0);
-	return vu_msg_reply(dev->sock, m, m->hdr.size);
+	o.reply = true;
+	return o;
 }
 
-int vx_dev_handle(struct vx_dev *dev, struct vu_msg *m)
+struct vx_outcome vx_dev_handle(struct vx_dev *dev, struct vu_msg *m)
 {
 	uint32_t req = m->hdr.request;
 	const struct vu_handler *h = req < VU_REQUEST_MAX ? &vu_table[req] : NULL;
@@ -597,21 +603,18 @@ int vx_dev_handle(struct vx_dev *dev, struct vu_msg *m)
 		pr_warn("%s: %s: malformed (payload %u bytes, %u fds); disconnecting\n", dev->name,
 			name, m->hdr.size, m->nfds);
 		vu_msg_close_fds(m);
-		return -EBADMSG;
+		return (struct vx_outcome){ .err = -EBADMSG, .drop = true };
 	}
 	pr_debug("%s: %s\n", dev->name, name);
 	dev_lock(dev);
 	err = h->fn(dev, m);
-	dev->last_err = err;
 	dev_unlock(dev);
 	vu_msg_close_fds(m);
 	if (h->reply) {
-		if (err) {
+		if (err)
 			pr_warn("%s: %s failed: %s; disconnecting\n", dev->name, name,
 				strerror(-err));
-			return err;
-		}
-		return vu_msg_reply(dev->sock, m, m->hdr.size);
+		return (struct vx_outcome){ .err = err, .reply = !err, .drop = err != 0 };
 	}
 	if (err)
 		pr_warn("%s: %s refused: %s\n", dev->name, name, strerror(-err));
@@ -624,4 +627,17 @@ void vx_dev_disconnect(struct vx_dev *dev)
 	dev_reset(dev);
 	dev->protocol_features = 0;
 	dev_unlock(dev);
+}
+
+void vx_dev_free(struct vx_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < VX_VQ_MAX; i++)
+		vx_vq_free(&dev->vq[i]);
+	for (i = 0; i < VX_DEV_MAX_QP; i++) {
+		free(dev->rxq[i].backlog);
+		dev->rxq[i].backlog = NULL;
+		pthread_mutex_destroy(&dev->rxq[i].lock);
+	}
 }

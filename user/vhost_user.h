@@ -55,7 +55,7 @@ struct vx_backlog_ent {
 struct vx_rxq {
 	pthread_mutex_t lock;
 	bool shared;
-	struct vx_backlog_ent backlog[VX_RX_BACKLOG_ENTS];
+	struct vx_backlog_ent *backlog;	/* VX_RX_BACKLOG_ENTS, allocated when the pair first runs */
 	uint32_t bl_head, bl_len;	/* entries */
 	uint32_t bl_frames;		/* frames in them, at most VX_RX_BACKLOG */
 };
@@ -104,7 +104,7 @@ struct vx_dev {
 	char name[16];
 	uint8_t mac[6];
 	uint16_t vlan;
-	uint32_t id;		/* port id in the steering map */
+	uint32_t id;		/* port id in the steering map, and in kick events */
 	char path[108];
 	bool client;
 	uint16_t max_qp;	/* queue pairs offered (GET_QUEUE_NUM), 1..VX_DEV_MAX_QP */
@@ -115,6 +115,7 @@ struct vx_dev {
 
 	/* vhost-user state, changed by handlers only. */
 	int sock;
+	bool attached;		/* a front-end is connected (or a kernel device bound) */
 	uint64_t features;
 	uint64_t protocol_features;
 	uint16_t mtu;		/* NET_SET_MTU, 0 = not set */
@@ -123,12 +124,14 @@ struct vx_dev {
 	struct vx_mem mem;
 	struct vx_dirty_log log;
 	struct vx_vq vq[VX_VQ_MAX];
-	int last_err;		/* the last handler's result (user/kdev.c passes it on) */
 
 	/* Data-path state, owned by the workers. */
 	struct vx_rxq rxq[VX_DEV_MAX_QP];
 	struct vx_rx_route route[VX_MAX_QUEUES];	/* by NIC queue (worker w uses route[w] too) */
 	uint16_t qp_used;	/* pairs the workers look at: 1 + the last one in use */
+	bool live;		/* a ring runs or frames wait: the workers walk the port (nic->act) */
+	int act_idx;		/* its place in nic->act, -1 = not there */
+	struct vx_dev *hnext;	/* the NIC's MAC/VLAN hash chain */
 	int kick_reg[VX_VQ_MAX];	/* kick fd registered with a worker's epoll */
 	struct vx_port_stats stats[VX_MAX_WORKERS];	/* [w]: written by worker w only */
 };
@@ -140,13 +143,26 @@ uint64_t vx_dev_protocol_features(void);
 
 void vx_dev_init(struct vx_dev *dev);
 /*
- * Handles one received message: validates it, applies it, replies if
- * required, and closes every fd it did not keep. Returns 0, or -errno when
- * the connection must be dropped (a malformed message, or a failed request
- * that needs a reply we cannot give).
+ * What one request came to. The transport (a vhost-user socket, vu_conn.c,
+ * or the kernel module's event channel, kdev.c) acts on it: sends m back as
+ * the reply when reply is set (the payload is in m->p, its size in
+ * m->hdr.size), and drops the connection when drop is set (a malformed
+ * message, or a failed request whose reply we cannot give).
  */
-int vx_dev_handle(struct vx_dev *dev, struct vu_msg *m);
+struct vx_outcome {
+	int err;	/* the handler's result: 0 or -errno */
+	bool reply;
+	bool drop;
+};
+
+/*
+ * Handles one received message: validates it, applies it, and closes every
+ * fd it did not keep. Never sends anything itself.
+ */
+struct vx_outcome vx_dev_handle(struct vx_dev *dev, struct vu_msg *m);
 /* The connection went away: stop every queue and release guest resources. */
 void vx_dev_disconnect(struct vx_dev *dev);
+/* Frees what the device allocated (after vx_dev_disconnect and vx_nic_del_port). */
+void vx_dev_free(struct vx_dev *dev);
 
 #endif

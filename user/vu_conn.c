@@ -1,32 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The vhost-user socket of a port, driven by the control event loop
+ * (loop.h): listen (server mode) or connect and reconnect (client mode),
+ * then read messages as far as they have arrived and hand each complete one
+ * to the device. The sockets are non-blocking: a front-end that stops in
+ * the middle of a message holds up nobody, and is dropped after
+ * VX_MSG_TIMEOUT_MS.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "vu_conn.h"
+#include "port.h"
 
-/* Client mode: how long to wait between connection attempts. */
-#define VX_RECONNECT_MS 500
+/* Client mode: the first retry after this, doubling up to VX_RECONNECT_MAX_MS. */
+#define VX_RECONNECT_MS 250
+#define VX_RECONNECT_MAX_MS 4000
 /* A message that has started must finish within this time, or the peer is dropped. */
-#define VX_MSG_TIMEOUT_S 5
-
-struct conn_thread {
-	pthread_t tid;
-	struct vx_dev *dev;
-	int stop_fd;
-};
-
-static struct conn_thread conn_threads[64];
-static unsigned int conn_nthreads;
+#define VX_MSG_TIMEOUT_MS 5000
 
 static int sockaddr_fill(struct sockaddr_un *sa, const char *path)
 {
@@ -60,8 +60,152 @@ static int server_unlink_stale(const char *path)
 	return err;
 }
 
-int vx_conn_prepare(struct vx_dev *dev)
+bool vx_conn_connected(const struct vx_port *p)
 {
+	return p->cw.added;
+}
+
+static void conn_drop(struct vx_port *p, const char *why)
+{
+	struct vx_dev *dev = p->dev;
+
+	if (!p->cw.added)
+		return;
+	pr_info("%s: front-end %s\n", dev->name, why);
+	vx_loop_del(p->loop, &p->cw);
+	vx_dev_disconnect(dev);
+	close(p->cw.fd);
+	dev->sock = -1;
+	dev->attached = false;
+	if (p->rx) {
+		vu_rx_reset(p->rx);
+		free(p->rx);
+		p->rx = NULL;
+	}
+	p->msg_since = 0;
+	if (dev->client) {
+		p->retry_ms = VX_RECONNECT_MS;
+		p->retry_at = vx_now_ms() + p->retry_ms;
+	} else if (dev->listen_fd >= 0 &&
+		   vx_loop_add(p->loop, &p->lw, dev->listen_fd, EPOLLIN, p->lw.fn)) {
+		pr_err("%s: cannot watch %s again; the port takes no new front-end\n", dev->name,
+		       dev->path);
+	}
+}
+
+int vx_conn_dispatch(struct vx_dev *dev, int fd, struct vu_msg *m)
+{
+	struct vx_outcome o = vx_dev_handle(dev, m);
+
+	if (o.drop)
+		return o.err ? o.err : -EPROTO;
+	if (o.reply)
+		return vu_msg_reply(fd, m, m->hdr.size);
+	return 0;
+}
+
+static void on_conn(struct vx_watch *w, uint32_t events)
+{
+	struct vx_port *p = (struct vx_port *)((char *)w - offsetof(struct vx_port, cw));
+	int err;
+
+	/* Every complete message that has arrived, then back to the loop. */
+	for (;;) {
+		err = vu_rx_step(w->fd, p->rx);
+		if (err <= 0)
+			break;
+		p->msg_since = 0;
+		err = vx_conn_dispatch(p->dev, w->fd, &p->rx->m);
+		p->rx->got = 0;
+		p->rx->m.nfds = 0;
+		if (err)
+			break;
+	}
+	if (err == -ECONNRESET) {
+		conn_drop(p, "disconnected");
+	} else if (err < 0) {
+		pr_warn("%s: bad message or failed reply: %s; disconnecting\n", p->dev->name,
+			strerror(-err));
+		conn_drop(p, "dropped");
+	} else if (p->rx->got && !p->msg_since) {
+		p->msg_since = vx_now_ms();
+	} else if (events & (EPOLLHUP | EPOLLERR) && !p->rx->got) {
+		conn_drop(p, "hung up");
+	}
+}
+
+/* A front-end is there: serve it (fd is non-blocking). */
+static void conn_attach(struct vx_port *p, int fd)
+{
+	p->rx = calloc(1, sizeof(*p->rx));
+	if (!p->rx || vx_loop_add(p->loop, &p->cw, fd, EPOLLIN, on_conn)) {
+		pr_err("%s: cannot serve the front-end: %s\n", p->dev->name,
+		       p->rx ? strerror(errno) : "out of memory");
+		free(p->rx);
+		p->rx = NULL;
+		close(fd);
+		return;
+	}
+	p->dev->sock = fd;
+	p->dev->attached = true;
+	p->connects++;
+	pr_info("%s: front-end connected on %s\n", p->dev->name, p->dev->path);
+}
+
+static void on_listen(struct vx_watch *w, uint32_t events)
+{
+	struct vx_port *p = (struct vx_port *)((char *)w - offsetof(struct vx_port, lw));
+	int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			pr_warn("%s: accept on %s: %s\n", p->dev->name, p->dev->path,
+				strerror(errno));
+		return;
+	}
+	/* One front-end at a time: the next waits in the backlog until this one goes. */
+	vx_loop_del(p->loop, &p->lw);
+	conn_attach(p, fd);
+	if (!p->cw.added &&
+	    vx_loop_add(p->loop, &p->lw, p->dev->listen_fd, EPOLLIN, on_listen))
+		pr_err("%s: cannot watch %s again\n", p->dev->name, p->dev->path);
+}
+
+static void client_connect(struct vx_port *p, uint64_t now)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (sockaddr_fill(&sa, p->dev->path))
+		return;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		p->retry_ms = VX_RECONNECT_MS;
+		conn_attach(p, fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* Nobody listens yet (ENOENT, ECONNREFUSED) or the backlog is full: back off. */
+	p->retry_at = now + p->retry_ms;
+	p->retry_ms = p->retry_ms * 2 < VX_RECONNECT_MAX_MS ? p->retry_ms * 2 : VX_RECONNECT_MAX_MS;
+}
+
+void vx_conn_tick(struct vx_port *p, uint64_t now)
+{
+	if (p->cw.added && p->msg_since && now - p->msg_since > VX_MSG_TIMEOUT_MS) {
+		pr_warn("%s: a message stalled for over %u ms; disconnecting\n", p->dev->name,
+			VX_MSG_TIMEOUT_MS);
+		conn_drop(p, "dropped");
+		return;
+	}
+	if (p->dev->client && !p->cw.added && now >= p->retry_at)
+		client_connect(p, now);
+}
+
+int vx_conn_open(struct vx_port *p)
+{
+	struct vx_dev *dev = p->dev;
 	char dir[PATH_MAX];
 	struct sockaddr_un sa;
 	int fd, err;
@@ -72,12 +216,16 @@ int vx_conn_prepare(struct vx_dev *dev)
 	snprintf(dir, sizeof(dir), "%s", dev->path);
 	if (access(dirname(dir), W_OK | X_OK) < 0)
 		return -errno;
-	if (dev->client)
+	p->lw.fn = on_listen;
+	if (dev->client) {
+		p->retry_ms = VX_RECONNECT_MS;
+		client_connect(p, vx_now_ms());
 		return 0;
+	}
 	err = server_unlink_stale(dev->path);
 	if (err)
 		return err;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
@@ -86,132 +234,21 @@ int vx_conn_prepare(struct vx_dev *dev)
 		return err;
 	}
 	dev->listen_fd = fd;
-	return 0;
-}
-
-/*
- * Waits until fd is readable (or has hung up). Returns false if stop_fd
- * fired first. With fd < 0 it only sleeps for timeout_ms, interruptibly.
- */
-static bool wait_readable(int fd, int stop_fd, int timeout_ms)
-{
-	struct pollfd p[2] = { { .fd = stop_fd, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
-	int n;
-
-	do
-		n = poll(p, fd >= 0 ? 2 : 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (p[0].revents)
-		return false;
-	return fd < 0 || n > 0;
-}
-
-static bool stopping(int stop_fd)
-{
-	struct pollfd p = { .fd = stop_fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0;
-}
-
-static int conn_get(struct vx_dev *dev, int stop_fd)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	if (!dev->client) {
-		if (!wait_readable(dev->listen_fd, stop_fd, -1))
-			return -EINTR;
-		fd = accept4(dev->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	sockaddr_fill(&sa, dev->path);
-	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return fd;
+	err = vx_loop_add(p->loop, &p->lw, fd, EPOLLIN, on_listen);
+	if (err) {
 		close(fd);
-		if (!wait_readable(-1, stop_fd, VX_RECONNECT_MS))
-			return -EINTR;
+		unlink(dev->path);
+		dev->listen_fd = -1;
 	}
+	return err;
 }
 
-static void conn_serve(struct vx_dev *dev, int fd, int stop_fd)
+void vx_conn_close(struct vx_port *p)
 {
-	struct timeval tv = { .tv_sec = VX_MSG_TIMEOUT_S };
-	struct vu_msg m;
-	int err;
+	struct vx_dev *dev = p->dev;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	dev->sock = fd;
-	pr_info("%s: front-end connected on %s\n", dev->name, dev->path);
-	for (;;) {
-		if (!wait_readable(fd, stop_fd, -1))
-			break;
-		err = vu_msg_recv(fd, &m);
-		if (err == -ECONNRESET) {
-			pr_info("%s: front-end disconnected\n", dev->name);
-			break;
-		}
-		if (err) {
-			pr_warn("%s: bad message: %s; disconnecting\n", dev->name, strerror(-err));
-			break;
-		}
-		if (vx_dev_handle(dev, &m))
-			break;
-	}
-	vx_dev_disconnect(dev);
-	dev->sock = -1;
-	close(fd);
-}
-
-static void *conn_main(void *arg)
-{
-	struct conn_thread *t = arg;
-	int fd;
-
-	while (!stopping(t->stop_fd)) {
-		fd = conn_get(t->dev, t->stop_fd);
-		if (fd == -EINTR)
-			break;
-		if (fd < 0) {
-			pr_warn("%s: %s: %s\n", t->dev->name, t->dev->path, strerror(-fd));
-			wait_readable(-1, t->stop_fd, VX_RECONNECT_MS);
-			continue;
-		}
-		conn_serve(t->dev, fd, t->stop_fd);
-	}
-	return NULL;
-}
-
-int vx_conn_start(struct vx_dev *dev, int stop_fd)
-{
-	struct conn_thread *t;
-	int err;
-
-	if (conn_nthreads >= sizeof(conn_threads) / sizeof(conn_threads[0]))
-		return -ENOSPC;
-	t = &conn_threads[conn_nthreads];
-	t->dev = dev;
-	t->stop_fd = stop_fd;
-	err = pthread_create(&t->tid, NULL, conn_main, t);
-	if (err)
-		return -err;
-	conn_nthreads++;
-	return 0;
-}
-
-void vx_conn_stop(struct vx_dev *dev)
-{
-	unsigned int i;
-
-	for (i = 0; i < conn_nthreads; i++) {
-		if (conn_threads[i].dev != dev)
-			continue;
-		pthread_join(conn_threads[i].tid, NULL);
-		conn_threads[i].dev = NULL;
-	}
+	conn_drop(p, "released: port removed");
+	vx_loop_del(p->loop, &p->lw);
 	if (dev->listen_fd >= 0) {
 		close(dev->listen_fd);
 		dev->listen_fd = -1;

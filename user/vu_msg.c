@@ -53,31 +53,39 @@ static int msg_collect_fds(struct msghdr *mh, struct vu_msg *m)
 	return err;
 }
 
-/* Reads exactly len bytes; stream sockets may split a message. */
-static int read_full(int sock, void *buf, size_t len)
+void vu_rx_reset(struct vu_rx *rx)
 {
-	uint8_t *p = buf;
+	vu_msg_close_fds(&rx->m);
+	rx->got = 0;
+}
 
-	while (len) {
-		ssize_t n = recv(sock, p, len, 0);
+/* Where the next bytes go, and how many are still missing. */
+static void *rx_cursor(struct vu_rx *rx, size_t *len)
+{
+	const size_t hl = sizeof(rx->m.hdr);
 
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (rx->got < hl) {
+		*len = hl - rx->got;
+		return (uint8_t *)&rx->m.hdr + rx->got;
 	}
+	*len = hl + rx->m.hdr.size - rx->got;
+	return (uint8_t *)&rx->m.p + (rx->got - hl);
+}
+
+/* The header is complete: is it one we may read the payload of? */
+static int rx_check_hdr(const struct vu_rx *rx)
+{
+	if ((rx->m.hdr.flags & VU_FLAG_VERSION_MASK) != VU_FLAG_VERSION)
+		return -EPROTO;
+	if (rx->m.hdr.size > sizeof(rx->m.p))
+		return -EMSGSIZE;
 	return 0;
 }
 
-int vu_msg_recv(int sock, struct vu_msg *m)
+static int rx_step(int sock, struct vu_rx *rx)
 {
 	char ctl[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
-	struct iovec iov = { .iov_base = &m->hdr, .iov_len = sizeof(m->hdr) };
+	struct iovec iov;
 	struct msghdr mh = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -87,7 +95,16 @@ int vu_msg_recv(int sock, struct vu_msg *m)
 	ssize_t n;
 	int err;
 
-	m->nfds = 0;
+	iov.iov_base = rx_cursor(rx, &iov.iov_len);
+	if (!iov.iov_len)
+		return 1;
+	/*
+	 * fds belong to the header (vhost-user.rst: sent with the message, so
+	 * with its first byte); any riding on payload bytes are not taken, and
+	 * the kernel closes them when no control buffer is given.
+	 */
+	if (rx->got >= sizeof(rx->m.hdr))
+		mh.msg_controllen = 0, mh.msg_control = NULL;
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -95,20 +112,45 @@ int vu_msg_recv(int sock, struct vu_msg *m)
 		return -ECONNRESET;
 	if (n < 0)
 		return -errno;
-	err = msg_collect_fds(&mh, m);
-	if (!err && (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+	err = msg_collect_fds(&mh, &rx->m);
+	if (!err && mh.msg_control && (mh.msg_flags & MSG_CTRUNC))
 		err = -EMSGSIZE;
-	if (!err && (size_t)n < sizeof(m->hdr))
-		err = read_full(sock, (uint8_t *)&m->hdr + n, sizeof(m->hdr) - (size_t)n);
-	if (!err && (m->hdr.flags & VU_FLAG_VERSION_MASK) != VU_FLAG_VERSION)
-		err = -EPROTO;
-	if (!err && m->hdr.size > sizeof(m->p))
-		err = -EMSGSIZE;
-	if (!err && m->hdr.size)
-		err = read_full(sock, &m->p, m->hdr.size);
 	if (err)
-		vu_msg_close_fds(m);
-	return err;
+		return err;
+	rx->got += (size_t)n;
+	if (rx->got == sizeof(rx->m.hdr) && (err = rx_check_hdr(rx)))
+		return err;
+	rx_cursor(rx, &iov.iov_len);
+	return rx->got >= sizeof(rx->m.hdr) && !iov.iov_len;
+}
+
+int vu_rx_step(int sock, struct vu_rx *rx)
+{
+	int r;
+
+	while ((r = rx_step(sock, rx)) == 0)
+		;
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		return 0;
+	if (r < 0)
+		vu_rx_reset(rx);
+	return r;
+}
+
+int vu_msg_recv(int sock, struct vu_msg *m)
+{
+	struct vu_rx rx = { .got = 0 };
+	int r;
+
+	rx.m.nfds = 0;
+	while ((r = rx_step(sock, &rx)) == 0)
+		;
+	if (r < 0) {
+		vu_rx_reset(&rx);
+		return r;
+	}
+	*m = rx.m;
+	return 0;
 }
 
 int vu_msg_reply(int sock, struct vu_msg *m, uint32_t size)

@@ -132,6 +132,20 @@ struct vu_msg {
  * came with it has been closed and the connection should be dropped.
  */
 int vu_msg_recv(int sock, struct vu_msg *m);
+/*
+ * A message being received from a non-blocking socket: vu_rx_step reads
+ * what has arrived and returns 1 once rx->m is complete (then the caller
+ * owns its fds and calls vu_rx_reset before the next message), 0 if more is
+ * needed, or -errno as vu_msg_recv (the fds so far closed, rx reset).
+ */
+struct vu_rx {
+	struct vu_msg m;
+	size_t got;	/* bytes of header and payload so far */
+};
+
+int vu_rx_step(int sock, struct vu_rx *rx);
+/* Forgets the message so far, closing its fds. */
+void vu_rx_reset(struct vu_rx *rx);
 /* Sends a reply for request m->hdr.request with `size` bytes of m->p. */
 int vu_msg_reply(int sock, struct vu_msg *m, uint32_t size);
 /* Closes every fd still held by m (taken ones are set to -1). */

@@ -33,9 +33,8 @@ int vx_ep_add(struct vx_worker *w, int fd, uint64_t data)
 
 static _Atomic unsigned int ctl_waiting;
 
-static void nic_dev_lock(struct vx_dev *dev)
+void vx_nic_pause(struct vx_nic *nic)
 {
-	struct vx_nic *nic = dev->owner;
 	unsigned int i;
 
 	ctl_waiting++;
@@ -44,9 +43,8 @@ static void nic_dev_lock(struct vx_dev *dev)
 	ctl_waiting--;
 }
 
-static void nic_dev_unlock(struct vx_dev *dev)
+void vx_nic_resume(struct vx_nic *nic)
 {
-	struct vx_nic *nic = dev->owner;
 	unsigned int i = nic->nw;
 
 	while (i--) {
@@ -58,6 +56,16 @@ static void nic_dev_unlock(struct vx_dev *dev)
 		if (wake)
 			eventfd_write(w->wake_fd, 1);
 	}
+}
+
+static void nic_dev_lock(struct vx_dev *dev)
+{
+	vx_nic_pause(dev->owner);
+}
+
+static void nic_dev_unlock(struct vx_dev *dev)
+{
+	vx_nic_resume(dev->owner);
 }
 
 static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)
@@ -133,8 +141,9 @@ static void handle_event(struct vx_worker *w, const struct epoll_event *ev)
 		drain_eventfd(w->wake_fd);
 		break;
 	case EV_KICK:
-		if (EV_PORT(d) < nic->nports && EV_IDX(d) < VX_VQ_MAX)
-			drain_eventfd(nic->ports[EV_PORT(d)]->vq[EV_IDX(d)].kick_fd);
+		/* The port may be gone since epoll_wait (its id then reads NULL, or a new port's). */
+		if (EV_PORT(d) < VX_MAX_PORTS && nic->by_id[EV_PORT(d)] && EV_IDX(d) < VX_VQ_MAX)
+			drain_eventfd(nic->by_id[EV_PORT(d)]->vq[EV_IDX(d)].kick_fd);
 		break;
 	case EV_XSK:
 	case EV_BCAST:
@@ -157,8 +166,8 @@ static bool rearm_kicks(struct vx_worker *w, bool *nofd)
 	bool more = false;
 	unsigned int i, p;
 
-	for (i = 0; i < nic->nports; i++) {
-		struct vx_dev *d = nic->ports[i];
+	for (i = 0; i < nic->nact; i++) {
+		struct vx_dev *d = nic->act[i];
 
 		for_each_pair(w, d, p) {
 			struct vx_vq *tx = &d->vq[VX_TXQ(p)], *rx = &d->vq[VX_RXQ(p)];
@@ -194,10 +203,10 @@ static bool worker_pass(struct vx_worker *w, bool *nofd)
 	unsigned int i, p, q;
 
 	w->stats.wakeups++;
-	for (i = 0; i < nic->nports; i++) {
-		for_each_pair(w, nic->ports[i], p) {
-			vx_vq_kick_disable(&nic->ports[i]->vq[VX_TXQ(p)]);
-			more |= vx_net_tx(w, nic->ports[i], p);
+	for (i = 0; i < nic->nact; i++) {
+		for_each_pair(w, nic->act[i], p) {
+			vx_vq_kick_disable(&nic->act[i]->vq[VX_TXQ(p)]);
+			more |= vx_net_tx(w, nic->act[i], p);
 		}
 	}
 	if (x)
@@ -212,9 +221,9 @@ static bool worker_pass(struct vx_worker *w, bool *nofd)
 		vx_net_dq_post(w, nic->ports[0]);
 	if (w->idx == 0)
 		more |= vx_net_rx_bcast(w);
-	for (i = 0; i < nic->nports; i++)
-		for_each_pair(w, nic->ports[i], p)
-			vx_net_backlog_drain(w, nic->ports[i], p);
+	for (i = 0; i < nic->nact; i++)
+		for_each_pair(w, nic->act[i], p)
+			vx_net_backlog_drain(w, nic->act[i], p);
 	vx_net_release(w);
 	if (x)
 		vx_xsk_tx_flush(x);

@@ -46,6 +46,9 @@ struct vx_nic_opts {
 
 struct vx_nic;
 
+/* Buckets of the port lookup by MAC and VLAN (a power of two). */
+#define VX_PORT_HASH 1024
+
 
 struct vx_worker {
 	struct vx_nic *nic;
@@ -92,8 +95,18 @@ struct vx_nic {
 	unsigned int nq;
 	struct vx_bcast *bcast;
 
-	struct vx_dev *ports[VX_MAX_PORTS];
-	unsigned int nports;
+	/*
+	 * Ports: changed only with every worker paused (vx_nic_pause). The
+	 * workers walk act, the ports with a ring running or frames waiting,
+	 * so that idle ports cost them nothing; frames find their port by
+	 * destination MAC and VLAN in by_mac, kick events by id in by_id.
+	 */
+	struct vx_dev **ports;	/* every port, in the order added */
+	unsigned int nports, ports_cap;
+	struct vx_dev **act;	/* ports_cap entries */
+	unsigned int nact;
+	struct vx_dev *by_id[VX_MAX_PORTS];
+	struct vx_dev *by_mac[VX_PORT_HASH];
 	struct vx_dq *dq;	/* dedicated-queue mode: its state, and */
 	bool dq_on;		/* whether xsk[0] is the guest-memory socket now */
 	uint64_t dq_drops_seen;	/* kernel drop count already added to the port */
@@ -103,15 +116,37 @@ struct vx_nic {
 	volatile bool link_up;	/* refreshed by the main thread */
 };
 
+/* Bucket of a MAC and VLAN in nic->by_mac: a multiplicative hash of all 8 bytes. */
+static inline unsigned int vx_port_hash(const uint8_t *mac, uint16_t vlan)
+{
+	uint64_t k = (uint64_t)mac[0] << 40 | (uint64_t)mac[1] << 32 | (uint64_t)mac[2] << 24 |
+		     (uint64_t)mac[3] << 16 | (uint64_t)mac[4] << 8 | mac[5];
+
+	k = (k ^ ((uint64_t)vlan << 48)) * 0x9e3779b97f4a7c15ull;
+	return (unsigned int)(k >> (64 - __builtin_ctz(VX_PORT_HASH)));
+}
+
 /* Opens the NIC: steering program, one AF_XDP socket per queue, broadcast tap, workers' state. */
 int vx_nic_open(struct vx_nic *nic, const char *ifname, const struct vx_nic_opts *opts);
-/* Adds a port (before vx_nic_start); sets its ops so handlers pause the workers. */
+/*
+ * Adds a port, at any time: gives it an id and a steering entry, and sets
+ * its ops so that handlers pause the workers.
+ */
 int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev);
+/*
+ * Removes a port whose front-end is gone (vx_dev_disconnect first): its
+ * steering entry, and any frame of it still in a worker's hands.
+ */
+void vx_nic_del_port(struct vx_nic *nic, struct vx_dev *dev);
+/* Every worker waits at the top of its loop until vx_nic_resume. */
+void vx_nic_pause(struct vx_nic *nic);
+void vx_nic_resume(struct vx_nic *nic);
 int vx_nic_start(struct vx_nic *nic);
 /* Stops the workers, detaches XDP, closes the sockets. */
 void vx_nic_close(struct vx_nic *nic);
 /* Refreshes link state and MTU; called periodically by the main thread. */
 void vx_nic_refresh(struct vx_nic *nic);
-void vx_nic_stats_write(struct vx_nic *nic, FILE *f);
+/* The counters, in one of the formats of cli.h. */
+void vx_nic_stats_write(struct vx_nic *nic, FILE *f, enum vx_stats_format fmt);
 
 #endif

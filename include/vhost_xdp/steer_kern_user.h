@@ -9,7 +9,11 @@
 #include <linux/types.h>
 
 /* Upper bounds of the maps; the daemon refuses configurations above them. */
-#define VX_MAX_PORTS	64
+/*
+ * Ports per daemon: a port costs the steering maps an entry each, and an
+ * idle port (no VMM attached) some 10 KiB of daemon memory.
+ */
+#define VX_MAX_PORTS	4096
 #define VX_MAX_QUEUES	64
 
 /* Stats slot for traffic that belongs to no VM port. */

@@ -168,7 +168,7 @@ backend_start() { # backend_start a|b|c
 		[ "$1" = p ] && poll=--poll
 		# Like DPDK's EAL -l 0,1 --main-lcore 0: control threads on CPU 0,
 		# the worker (the forwarding loop) alone on CPU 1.
-		taskset -c 0 nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" $poll \
+		taskset -c 0 nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" --socket-dir "$VX_TMP" $poll \
 			--worker-cpu "$BE_CPU" \
 			--port "name=vm0,socket=$SOCK,mac=$GMAC$q" --stats-file "$VX_TMP/stats" ${VX_BENCH_XDPD_ARGS:-} \
 			2>>"$VX_TMP/daemon.log" &

@@ -134,7 +134,7 @@ a_start() { # a_start OUT SYS
 	# shellcheck disable=SC2086 # VX_VXD_ARGS is a list of options
 	taskset -c "$VG_CPU" nsenter --net="/run/netns/$VX_HNS" valgrind --tool=callgrind \
 		--toggle-collect=worker_main --callgrind-out-file="$1" \
-		"$VXD" --nic "$VX_NIC" --port "name=vm0,socket=$SOCK,mac=$GMAC$q" \
+		"$VXD" --nic "$VX_NIC" --socket-dir "$VX_TMP" --port "name=vm0,socket=$SOCK,mac=$GMAC$q" \
 		--stats-file "$VX_TMP/stats" ${VX_VXD_ARGS:-} 2>"$VX_TMP/valgrind-a.log" &
 	BE_PID=$!
 	vx_wait_path "$SOCK" 30

@@ -88,7 +88,7 @@ vx_ns_setup() {
 # `ip netns exec`, which would give the daemon a private /sys without the
 # host's bpffs, hiding anything libxdp pins from checks and --cleanup.
 vx_daemon_start() {
-	${VX_DAEMON_CPUS:+taskset -c "$VX_DAEMON_CPUS"} nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+	${VX_DAEMON_CPUS:+taskset -c "$VX_DAEMON_CPUS"} nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" --socket-dir "$VX_TMP" \
 		--stats-file "$VX_TMP/stats" "$@" 2>>"$VX_TMP/daemon.log" &
 	VX_DAEMON_PID=$!
 }

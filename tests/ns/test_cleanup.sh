@@ -48,7 +48,7 @@ bpffs_list() {
 # pins made there are invisible to the listing below. This variant keeps the
 # root mount namespace, and with it the real /sys/fs/bpf.
 daemon_start_rootfs() {
-	nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" "$@" 2>>"$VX_TMP/daemon.log" &
+	nsenter --net="/run/netns/$VX_HNS" "$VXD" --nic "$VX_NIC" --socket-dir "$VX_TMP" "$@" 2>>"$VX_TMP/daemon.log" &
 	VX_DAEMON_PID=$!
 }
 

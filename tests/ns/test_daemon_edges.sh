@@ -21,7 +21,7 @@ no_xdp() { ! vx_in_host ip -d link show "$VX_NIC" 2>/dev/null | grep -q 'prog/xd
 expect_fail() { # expect_fail <description> <args...>
 	local d=$1 out rc
 	shift
-	out=$(vx_in_host timeout 20 "$VXD" "$@" 2>&1 >/dev/null)
+	out=$(vx_in_host timeout 20 "$VXD" --socket-dir "$VX_TMP" "$@" 2>&1 >/dev/null)
 	rc=$?
 	vx_diag "$d: rc=$rc: $(echo "$out" | tail -n 1)"
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ -n "$out" ] && no_xdp
@@ -41,7 +41,7 @@ xdpf() { vx_in_host sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs
 xdpf load "$VX_NIC" >/dev/null 2>&1
 foreign() { vx_in_host ip -d link show "$VX_NIC" | grep -q 'prog/xdp'; }
 if foreign; then
-	out=$(vx_in_host timeout 20 "$VXD" --nic "$VX_NIC" --port "$PORT" 2>&1)
+	out=$(vx_in_host timeout 20 "$VXD" --socket-dir "$VX_TMP" --nic "$VX_NIC" --port "$PORT" 2>&1)
 	rc=$?
 	vx_diag "foreign program: rc=$rc: $(echo "$out" | grep -i error | tail -n 1)"
 	[ $rc -ne 0 ] && foreign

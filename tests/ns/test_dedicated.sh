@@ -158,15 +158,15 @@ vx_daemon_stop
 vx_ok "$VX_DAEMON_RC" "clean exit after vx-guest"
 
 # --- 5. refused where it cannot hold ---
-out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" --socket-dir "$VX_TMP" \
 	--port "socket=$VX_TMP/a.sock,mac=$GMAC,queue=dedicated" \
 	--port "socket=$VX_TMP/b.sock,mac=52:54:00:00:00:41" 2>&1)
 vx_ok $(($? == 0)) "two ports with one dedicated: refused"
 vx_check "  ...with a reason" grep -q "needs it to be the NIC's only port" <<<"$out"
-out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" --socket-dir "$VX_TMP" \
 	--port "socket=$VX_TMP/a.sock,mac=$GMAC,vlan=5,queue=dedicated" 2>&1)
 vx_ok $(($? == 0)) "a dedicated VLAN port: refused"
-out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" \
+out=$(nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" --socket-dir "$VX_TMP" \
 	--port "socket=$VX_TMP/a.sock,mac=$GMAC,tx=inplace" 2>&1)
 vx_ok $(($? == 0)) "tx=inplace without queue=dedicated: refused"
 vx_check "  ...with a reason" grep -q "tx=inplace needs queue=dedicated" <<<"$out"

@@ -26,6 +26,10 @@ static int parse_v(const char *first, va_list ap)
 	snprintf(store[argc], sizeof(store[0]), "vhost-xdpd");
 	argv[argc] = store[argc];
 	argc++;
+	/* The tests' sockets are in /tmp; the confinement itself is tested with its own dir. */
+	snprintf(store[argc], sizeof(store[0]), "--socket-dir=/tmp");
+	argv[argc] = store[argc];
+	argc++;
 	for (a = first; a && argc < MAXARGS; a = va_arg(ap, const char *)) {
 		snprintf(store[argc], sizeof(store[0]), "%s", a);
 		argv[argc] = store[argc];
@@ -82,7 +86,7 @@ static void refused(int r, const char *what)
 
 static void test_valid(void)
 {
-	const struct vx_port_cfg *p = &cfg.ports[0];
+#define p (&cfg.ports[0]) /* ports move with each parse */
 
 	tap_is(parse("--nic", "eth0", "--port", P0, NULL), 0, "minimal command line");
 	tap_ok(!strcmp(cfg.nic, "eth0") && cfg.nports == 1 && !strcmp(p->name, "vm0") &&
@@ -95,7 +99,7 @@ static void test_valid(void)
 		   cfg.worker_cpu[VX_MAX_WORKERS - 1] == -1 && cfg.workers == 0 && p->queues == 0,
 	       "  ... option defaults");
 	tap_is(parse("--nic", "eth1", "--port",
-		     "name=web-1,socket=/run/a.sock,mac=02:00:00:00:00:01,vlan=4094,mode=client",
+		     "name=web-1,socket=/tmp/a.sock,mac=02:00:00:00:00:01,vlan=4094,mode=client",
 		     "--port", P1, "--poll", "--zero-copy", "off", "--skb-mode", "--stats-file",
 		     "/tmp/s", "--stats-interval", "5", "--log-level", "warn", NULL),
 	       0, "every option and key");
@@ -108,31 +112,36 @@ static void test_valid(void)
 	tap_is(parse("--port=" P0, "--nic=eth0", "-v", "--zero-copy=on", NULL), 0,
 	       "--opt=value forms, any order");
 	tap_ok(cfg.log_level == VX_LOG_DEBUG && cfg.zc == VX_XSK_ZC_ON, "  ... -v is debug");
-	tap_ok(parse("--nic", "eth0", "--port", "mac=AA:bb:cc:dd:ee:f0,socket=/x", NULL) == 0 &&
+	tap_ok(parse("--nic", "eth0", "--port", "mac=AA:bb:cc:dd:ee:f0,socket=/tmp/x", NULL) == 0 &&
 		   cfg.ports[0].mac[0] == 0xaa,
 	       "upper- and lower-case MAC, keys in any order");
 	tap_ok(parse("--nic", "eth0", "--port", P0, "--port",
 		     "socket=/tmp/vm1.sock,mac=52:54:00:12:34:56,vlan=5", NULL) == 0,
 	       "same MAC on another VLAN is fine");
-	tap_ok(parse("--nic", "eth0", "--port", "socket=/s,mac=52:54:00:12:34:56,vlan=1", NULL) ==
+	tap_ok(parse("--nic", "eth0", "--port", "socket=/tmp/s,mac=52:54:00:12:34:56,vlan=1", NULL) ==
 		       0 &&
 		   cfg.ports[0].vlan == 1,
 	       "vlan 1");
+#undef p
 }
 
 static void test_ports(void)
 {
 	char longpath[200], spec[300];
 
-	refused(parse("--nic", "eth0", NULL), "no --port");
+	tap_is(parse("--nic", "eth0", NULL), 0, "no --port: ports can come at runtime");
+	tap_ok(cfg.nports == 0 && !strcmp(cfg.ctl_path, "/tmp/eth0.ctl"),
+	       "  ... control socket defaults to SOCKET_DIR/NIC.ctl");
 	refused(parse("--port", P0, NULL), "no --nic");
-	refused(parse("--nic", "eth0", "--port", "mac=52:54:00:12:34:56", NULL), "missing socket=");
+	tap_ok(parse("--nic", "eth0", "--port", "name=web,mac=52:54:00:12:34:56", NULL) == 0 &&
+		   !strcmp(cfg.ports[0].path, "/tmp/web.sock"),
+	       "no socket=: SOCKET_DIR/NAME.sock");
 	refused(parse("--nic", "eth0", "--port", "socket=/tmp/a", NULL), "missing mac=");
 	refused(parse("--nic", "eth0", "--port", "", NULL), "empty spec");
 	refused(parse("--nic", "eth0", "--port", "socket=,mac=52:54:00:12:34:56", NULL),
 		"empty socket path");
 	memset(longpath, 'a', sizeof(longpath));
-	longpath[0] = '/';
+	memcpy(longpath, "/tmp/", 5);
 	longpath[108] = 0; /* 108 chars: one more than sun_path holds with its NUL */
 	snprintf(spec, sizeof(spec), "socket=%s,mac=52:54:00:12:34:56", longpath);
 	refused(parse("--nic", "eth0", "--port", spec, NULL), "socket path of 108 bytes");
@@ -197,16 +206,18 @@ static void test_ports(void)
 static void test_max_ports(void)
 {
 	static char specs[VX_MAX_PORTS + 1][80];
-	char *argv[2 * (VX_MAX_PORTS + 1) + 4];
+	static char *argv[2 * (VX_MAX_PORTS + 1) + 4];
 	char prog[] = "vhost-xdpd", nic[] = "--nic", eth[] = "eth0", port[] = "--port";
+	char sdir[] = "--socket-dir=/tmp";
 	int argc = 0, i;
 
 	argv[argc++] = prog;
+	argv[argc++] = sdir;
 	argv[argc++] = nic;
 	argv[argc++] = eth;
 	for (i = 0; i <= VX_MAX_PORTS; i++) {
-		snprintf(specs[i], sizeof(specs[i]), "socket=/tmp/p%d,mac=02:00:00:00:01:%02x", i,
-			 i);
+		snprintf(specs[i], sizeof(specs[i]), "socket=/tmp/p%d,mac=02:00:00:00:%02x:%02x", i,
+			 i >> 8, i & 0xff);
 		argv[argc++] = port;
 		argv[argc++] = specs[i];
 	}

@@ -21,6 +21,7 @@
 #include "fixtures.h"
 #include "log.h"
 #include "tap.h"
+#include "port.h"
 #include "vhost_user.h"
 #include "vu_msg.h"
 
@@ -115,7 +116,7 @@ static int dev_step(void)
 	memset(&m, 0x5a, sizeof(m)); /* no stale zeroes to hide behind */
 	last_err = vu_msg_recv(dev.sock, &m);
 	if (!last_err)
-		last_err = vx_dev_handle(&dev, &m);
+		last_err = vx_conn_dispatch(&dev, dev.sock, &m);
 	return last_err;
 }
 
@@ -333,7 +334,7 @@ static void test_wire(void)
 	tap_ok(vu_msg_recv(dev.sock, &m) == 0 && m.nfds == 1 && m.hdr.size == 8 &&
 		   m.hdr.request == VU_SET_VRING_CALL,
 	       "header split over two segments is reassembled, fd kept");
-	tap_ok(vx_dev_handle(&dev, &m) == 0 && dev.vq[0].call_fd >= 0, "  ... and handled");
+	tap_ok(vx_conn_dispatch(&dev, dev.sock, &m) == 0 && dev.vq[0].call_fd >= 0, "  ... and handled");
 	conn_close();
 	tap_is(fx_count_fds(), before, "  ... disconnect closed it");
 
@@ -350,7 +351,7 @@ static void test_wire(void)
 	}
 	close(fd);
 	tap_ok(vu_msg_recv(dev.sock, &m) == 0 && m.nfds == VU_MAX_FDS, "VU_MAX_FDS fds received");
-	tap_is(vx_dev_handle(&dev, &m), -EBADMSG, "  ... SET_FEATURES with fds: -EBADMSG");
+	tap_is(vx_conn_dispatch(&dev, dev.sock, &m), -EBADMSG, "  ... SET_FEATURES with fds: -EBADMSG");
 	tap_is(fx_count_fds(), before, "  ... all closed");
 	conn_close();
 }
@@ -1012,7 +1013,7 @@ static void test_fds_on_payload(void)
 	close(fd);
 	tap_ok(vu_msg_recv(dev.sock, &m) == 0 && m.nfds == 0,
 	       "fd sent with the payload bytes is not taken as the message's");
-	tap_is(vx_dev_handle(&dev, &m), -EBADMSG, "  ... so SET_VRING_CALL lacks its fd: -EBADMSG");
+	tap_is(vx_conn_dispatch(&dev, dev.sock, &m), -EBADMSG, "  ... so SET_VRING_CALL lacks its fd: -EBADMSG");
 	tap_is(fx_count_fds(), before - 1, "  ... and no fd arrived in this process");
 	conn_close();
 }

@@ -27,14 +27,11 @@ static inline bool mac_is_multicast(const uint8_t *mac)
 
 static inline struct vx_dev *port_by_mac(struct vx_nic *nic, const uint8_t *mac, uint16_t vlan)
 {
-	unsigned int i;
+	struct vx_dev *d;
 
-	for (i = 0; i < nic->nports; i++) {
-		struct vx_dev *d = nic->ports[i];
-
+	for (d = nic->by_mac[vx_port_hash(mac, vlan)]; d; d = d->hnext)
 		if (d->vlan == vlan && !memcmp(d->mac, mac, ETH_ALEN))
 			return d;
-	}
 	return NULL;
 }
 

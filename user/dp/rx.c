@@ -365,6 +365,8 @@ void vx_net_backlog_drop(struct vx_nic *nic, struct vx_dev *dev)
 	for (p = 0; p < VX_DEV_MAX_QP; p++) {
 		struct vx_rxq *rq = &dev->rxq[p];
 
+		if (!rq->backlog)
+			continue;
 		unsigned int rest = 0;	/* further pieces of a frame already counted */
 
 		while (rq->bl_len) {
@@ -391,8 +393,8 @@ void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *
 	struct vx_nic *nic = w->nic;
 	unsigned int i;
 
-	for (i = 0; i < nic->nports; i++) {
-		struct vx_dev *d = nic->ports[i];
+	for (i = 0; i < nic->nact; i++) {
+		struct vx_dev *d = nic->act[i];
 
 		if (d != from && d->vlan == (from ? from->vlan : d->vlan))
 			vx_dp_port_rx_copy(w, d, pkt, len);
@@ -567,8 +569,8 @@ bool vx_net_rx_bcast(struct vx_worker *w)
 		}
 		w->stats.bcast_frames++;
 		src = port_by_mac(nic, buf + ETH_ALEN, vlan);
-		for (p = 0; p < nic->nports; p++) {
-			struct vx_dev *d = nic->ports[p];
+		for (p = 0; p < nic->nact; p++) {
+			struct vx_dev *d = nic->act[p];
 
 			if (d != src && d->vlan == vlan)
 				vx_dp_port_rx_copy(w, d, buf, (uint32_t)len);
