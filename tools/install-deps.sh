@@ -12,7 +12,8 @@ BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
 # pcap/null PMDs of the benchmark's one-process wire + guest (bench.sh).
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
-	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind)
+	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind
+	   python3 python3-prometheus-client)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2

@@ -149,9 +149,14 @@ static int ctl_run(struct vx_daemon *d, const struct vx_ctl_req *r, FILE *f, cha
 			e = vx_port_resolve(&pc, d->cfg.socket_dir, err, len);
 		if (!e)
 			e = vx_ports_add(&d->ports, &pc, false, err, len);
+		if (!e)
+			fprintf(f, "port %s added: %s\n", pc.name, pc.kdev ? "mode=kdev" : pc.path);
 		return e;
 	case VX_CTL_PORT_DEL:
-		return vx_ports_del(&d->ports, r->arg, err, len);
+		e = vx_ports_del(&d->ports, r->arg, err, len);
+		if (!e)
+			fprintf(f, "port %s removed\n", r->arg);
+		return e;
 	case VX_CTL_PORT_LIST:
 		port_list(d, f, r->fmt);
 		return 0;
@@ -234,6 +239,18 @@ static void on_conn(struct vx_watch *w, uint32_t events)
 		conn_free(ctl, c->d, conn_index(ctl, c));
 		return;
 	}
+	if (c->n_in == sizeof(c->in)) {
+		/* Too long: read on to its end, so that the peer gets the refusal, not a reset. */
+		char junk[4096];
+
+		n = recv(w->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n > 0 && !memchr(junk, '\n', (size_t)n))
+			return;
+		conn_reply(c);
+		return;
+	}
 	n = recv(w->fd, c->in + c->n_in, sizeof(c->in) - c->n_in, MSG_DONTWAIT);
 	if (n < 0 && errno == EAGAIN)
 		return;
@@ -243,10 +260,9 @@ static void on_conn(struct vx_watch *w, uint32_t events)
 		return;
 	}
 	c->n_in += (size_t)n;
-	if (memchr(c->in, '\n', c->n_in) || c->n_in == sizeof(c->in)) {
-		/* Bytes after the newline make the request malformed: vx_ctl_parse says so. */
+	/* Bytes after the newline make the request malformed: vx_ctl_parse says so. */
+	if (memchr(c->in, '\n', c->n_in))
 		conn_reply(c);
-	}
 }
 
 static void on_listen(struct vx_watch *w, uint32_t events)

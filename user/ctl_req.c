@@ -39,11 +39,13 @@ int vx_ctl_parse(const char *buf, size_t n, struct vx_ctl_req *req, char *err, s
 	size_t i;
 
 	memset(req, 0, sizeof(*req));
+	if (n > VX_CTL_LINE_MAX)
+		return fail(err, len, "request longer than %d bytes", VX_CTL_LINE_MAX), -E2BIG;
 	if (!n || buf[n - 1] != '\n')
 		return fail(err, len, "a request is one line ending in a newline");
 	n--;
-	if (n >= sizeof(line) - 1)
-		return fail(err, len, "request longer than %d bytes", VX_CTL_LINE_MAX - 1), -E2BIG;
+	if (memchr(buf, '\n', n))
+		return fail(err, len, "one request per connection: bytes follow the newline");
 	for (i = 0; i < n; i++)
 		if (buf[i] < 0x20 || buf[i] > 0x7e)
 			return fail(err, len, "byte %zu of the request is not printable ASCII", i);

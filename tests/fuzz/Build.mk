@@ -13,6 +13,15 @@ FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
+# The control parser's target takes its own sources (the request and port parsers).
+FUZZ_CTL_SRCS := user/ctl_req.c user/cli.c
+FUZZ_CTL_CFLAGS := $(shell $(PKGCONF) --cflags libxdp libbpf 2>/dev/null) -I$(BUILD)
+
+$(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_CTL_SRCS) $(wildcard user/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_CTL_CFLAGS) -o $@ $< $(FUZZ_CTL_SRCS)
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard user/offload/*.h)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"

@@ -27,6 +27,7 @@ fi
 max_len() {
 	case "$1" in
 	fuzz_pkt) echo 8192 ;;
+	fuzz_ctl) echo 4096 ;;
 	*) echo 70000 ;;
 	esac
 }
