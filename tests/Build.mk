@@ -29,3 +29,12 @@ $(BENCH_SINK_XSK): tests/bench/sink.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DVX_SINK_XSKMAP -c $< -o $@
+
+# The kmod dispatcher test's "other" XDP program (tests/kmod/xdp_count.bpf.c),
+# loaded in the guest with xdp-loader next to vhost-xdpd's.
+KMOD_XDP_COUNT := $(BUILD)/kmod/xdp_count.bpf.o
+all: $(KMOD_XDP_COUNT)
+$(KMOD_XDP_COUNT): tests/kmod/xdp_count.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

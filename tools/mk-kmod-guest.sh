@@ -9,6 +9,10 @@
 #   vx-guest, the full iproute2 `ip` as /usr/sbin/ip-full, and every shared library
 #   they need (ldd closure), at their host paths.
 #
+#   extra files a test names in VX_KMOD_EXTRA (space-separated SRC or SRC=DEST
+#                       entries, DEST an absolute path in the guest, default SRC),
+#                       with their ldd closure.
+#
 #   tools/mk-kmod-guest.sh OUT KO HOSTILE [DAEMON [VX_GUEST]]
 set -euo pipefail
 
@@ -74,6 +78,17 @@ if [ -n "$DAEMON" ]; then
 		(cd "$stage$PMDDIR" && ln -sf "$p.so" "$p.so.23")
 	done
 fi
+
+# Extra files of one test (e.g. xdp-loader, bpftool, a BPF object): SRC or SRC=DEST.
+for e in ${VX_KMOD_EXTRA:-}; do
+	src=${e%%=*} dst=${e#*=}
+	[ -e "$src" ] || die "extra file $src not found"
+	copy_closure "$src"
+	if [ "$dst" != "$src" ]; then
+		mkdir -p "$stage$(dirname "$dst")"
+		mv "$stage$src" "$stage$dst"
+	fi
+done
 
 mkdir -p "$(dirname "$OUT")"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) |
