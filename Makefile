@@ -53,7 +53,7 @@ deps:
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),\
 	     $(lastword $(sort $(wildcard /lib/modules/6.1.*-amd64/build))))
 
-kmod: $(BUILD)/kmod/kmod_hostile
+kmod: $(BUILD)/kmod/kmod_hostile $(BUILD)/kmod/kmod_qtest
 	$(Q)$(MAKE) -C kmod KDIR=$(KDIR) $(if $(Q),-s)
 
 # Runs inside the test guest, which has no libc: linked statically.
@@ -63,6 +63,13 @@ $(BUILD)/kmod/kmod_hostile: tests/kmod/kmod_hostile.c tests/lib/tap.c include/vh
 	$(Q)$(CC) -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-Wno-unused-parameter -Wno-unused-result -Iinclude -Itests/lib -o $@ \
 		tests/kmod/kmod_hostile.c tests/lib/tap.c -lpthread
+
+# QEMU's vhost-kernel client driven through qtest (tests/kmod/test_kmod_qemu.sh); static too.
+$(BUILD)/kmod/kmod_qtest: tests/kmod/kmod_qtest.c tests/lib/tap.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-Wno-unused-parameter -Itests/lib -o $@ tests/kmod/kmod_qtest.c tests/lib/tap.c
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)

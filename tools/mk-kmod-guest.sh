@@ -8,15 +8,19 @@
 #   vhost-xdpd, dpdk-testpmd (virtio_user, mempool_ring, bus_vdev PMDs),
 #   vx-guest, the full iproute2 `ip` as /usr/sbin/ip-full, and every shared library
 #   they need (ldd closure), at their host paths.
+#   With QTEST (tests/kmod/test_kmod_qemu.sh): /bin/kmod_qtest (static) and
+#   qemu-system-x86_64 with its TCG accelerator module and their ldd closure
+#   (about 20 MB more, so only that test asks for it). No firmware: the test
+#   gives QEMU its own -bios image and romfile= on the device.
 #
 #   extra files a test names in VX_KMOD_EXTRA (space-separated SRC or SRC=DEST
 #                       entries, DEST an absolute path in the guest, default SRC),
 #                       with their ldd closure.
 #
-#   tools/mk-kmod-guest.sh OUT KO HOSTILE [DAEMON [VX_GUEST]]
+#   tools/mk-kmod-guest.sh OUT KO HOSTILE [DAEMON [VX_GUEST [QTEST]]]
 set -euo pipefail
 
-OUT=$1 KO=$2 HOSTILE=$3 DAEMON=${4:-} VXGUEST=${5:-}
+OUT=$1 KO=$2 HOSTILE=$3 DAEMON=${4:-} VXGUEST=${5:-} QTEST=${6:-}
 KVER=${VX_GUEST_KVER:-$(ls -d /lib/modules/6.1.*-amd64 | sort -V | tail -n1 | xargs basename)}
 MODS="tun tap veth vhost_iotlb vhost vhost_net"
 PMDDIR=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | head -n1)
@@ -89,6 +93,14 @@ for e in ${VX_KMOD_EXTRA:-}; do
 		mv "$stage$src" "$stage$dst"
 	fi
 done
+
+if [ -n "$QTEST" ]; then
+	cp "$QTEST" "$stage/bin/kmod_qtest"
+	qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64 (qemu-system-x86)"
+	# Debian builds TCG as a module; QEMU loads it from its module directory.
+	accel=$(ls /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so 2>/dev/null || true)
+	copy_closure "$qemu" $accel
+fi
 
 mkdir -p "$(dirname "$OUT")"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) |

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/virtio_net.h>
 
 #include <vhost_xdp/kdev_uapi.h>
 #include <vhost_xdp/steer_kern_user.h>
@@ -78,6 +79,17 @@ static void port_unbind(struct kdev_port *p)
 	p->kid = 0;
 }
 
+/*
+ * The guest's TX offloads. A VMM on the vhost-net ABI (QEMU's tap netdev,
+ * DPDK's virtio-user) offers them to the guest from its tap and never passes
+ * them to the vhost device, whose tap then honours any TX header anyway; a
+ * guest with QEMU's defaults sends partial checksums and TSO frames. So the
+ * port takes them as negotiated (a guest without them sends a zero header).
+ */
+#define KDEV_TX_OFFLOADS                                                                           \
+	((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4) |                          \
+	 (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN))
+
 /* Builds the vhost-user request for ev; its fds move into m. */
 static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 {
@@ -89,7 +101,7 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 	case VXK_EV_SET_FEATURES:
 		m->hdr.request = VU_SET_FEATURES;
 		m->hdr.size = sizeof(m->p.u64);
-		m->p.u64 = ev->value;
+		m->p.u64 = ev->value | (vx_dev_offered(port_of(ev->dev)->dev) & KDEV_TX_OFFLOADS);
 		break;
 	case VXK_EV_RESET:
 		m->hdr.request = VU_RESET_OWNER;

@@ -3,7 +3,9 @@
 # and boot Debian's 6.1 kernel under QEMU (TCG) with a test script that
 # loads the module. The guest talks back through its serial console only.
 #
-#   kmod_prepare [with-daemon]     build vhost_xdp.ko, the hostile test, the images
+#   kmod_prepare [with-daemon [with-qemu]]
+#                                  build vhost_xdp.ko, the hostile test, the images
+#                                  (with-qemu: kmod_qtest and QEMU in the archive too)
 #   kmod_guest_run NAME SCRIPT TIMEOUT [qemu args...]
 #                                  boot, run SCRIPT as /test.sh, wait for the end;
 #                                  console in $KM_TMP/NAME.log
@@ -37,8 +39,8 @@ km_cleanup() {
 	fi
 }
 
-kmod_prepare() { # [with-daemon]
-	local daemon=
+kmod_prepare() { # [with-daemon [with-qemu]]
+	local daemon= qtest=
 	[ -n "$KM_KDIR" ] && [ -n "$KM_KERNEL" ] || {
 		echo "1..0 # SKIP no Debian 6.1 kernel image/headers (tools/install-deps.sh)"
 		exit 0
@@ -52,9 +54,13 @@ kmod_prepare() { # [with-daemon]
 		make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/vhost-xdpd" "$KM_BUILD/vx-guest" >&2 || return 1
 		daemon="$KM_BUILD/vhost-xdpd $KM_BUILD/vx-guest"
 	fi
+	if [ "${2:-}" = with-qemu ]; then
+		make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/kmod/kmod_qtest" >&2 || return 1
+		qtest=$KM_BUILD/kmod/kmod_qtest
+	fi
 	"$KM_ROOT/tools/mk-guest-initramfs.sh" "$KM_BASE" >&2 || return 1
 	"$KM_ROOT/tools/mk-kmod-guest.sh" "$KM_TMP/kmod.cpio.gz" "$KM_ROOT/kmod/vhost_xdp.ko" \
-		"$KM_BUILD/kmod/kmod_hostile" $daemon >&2
+		"$KM_BUILD/kmod/kmod_hostile" $daemon $qtest >&2
 }
 
 # Appends a gzipped archive to an initrd, 4-byte aligned (see docs/guest-harness.md).
