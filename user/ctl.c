@@ -308,6 +308,17 @@ void vx_ctl_tick(struct vx_daemon *d, uint64_t now)
 		}
 }
 
+uint64_t vx_ctl_deadline(struct vx_daemon *d)
+{
+	uint64_t t = UINT64_MAX;
+	unsigned int i;
+
+	for (i = 0; d->ctl && i < VX_CTL_CONNS; i++)
+		if (d->ctl->c[i] && d->ctl->c[i]->since + VX_CTL_TIMEOUT_MS + 1 < t)
+			t = d->ctl->c[i]->since + VX_CTL_TIMEOUT_MS + 1;
+	return t;
+}
+
 /* Mode 0600, or 0660 and the group's; set before anyone can connect. */
 static int ctl_perms(const char *path, const char *group)
 {

@@ -28,6 +28,8 @@ int vx_daemon_reload(struct vx_daemon *d, char *err, size_t len);
 /* The control socket (ctl.c): created at cfg.ctl_path, served by the loop. */
 int vx_ctl_open(struct vx_daemon *d);
 void vx_ctl_tick(struct vx_daemon *d, uint64_t now_ms);
+/* When a control client's time runs out (ms), UINT64_MAX: none is connected. */
+uint64_t vx_ctl_deadline(struct vx_daemon *d);
 void vx_ctl_close(struct vx_daemon *d);
 
 #endif

@@ -18,6 +18,8 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,7 +111,8 @@ static int socket_dir_make(const char *dir)
 struct ticker {
 	struct vx_watch w;
 	struct vx_daemon *d;
-	unsigned int n;
+	uint64_t stats_at;	/* next stats write and link refresh (ms) */
+	uint64_t armed;		/* the deadline the timer is set to, 0: none */
 };
 
 struct sigwatch {
@@ -125,7 +128,8 @@ static void on_sigfd(struct vx_watch *w, uint32_t events)
 
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			pr_info("SIGHUP: reloading %s\n", d->cfg.config[0] ? d->cfg.config : "(no --config)");
+			pr_info("SIGHUP: reloading %s\n",
+				d->cfg.config[0] ? d->cfg.config : "(no --config)");
 			if (d->cfg.config[0] && vx_daemon_reload(d, err, sizeof(err)))
 				pr_err("reload: %s\n", err);
 			continue;
@@ -135,8 +139,39 @@ static void on_sigfd(struct vx_watch *w, uint32_t events)
 	}
 }
 
-/* Every VX_TICK_MS: timeouts and reconnections; every --stats-interval: link and stats. */
-#define VX_TICK_MS 250
+/*
+ * The timer is one-shot, set to the earliest of: the next stats write (only
+ * with --stats-file), a client port's next connection attempt, a vhost-user
+ * message or control request that must finish. With none of these (server
+ * ports, no stats file) the daemon sleeps until something happens: an idle
+ * daemon uses no CPU, however many ports it has.
+ */
+static uint64_t next_deadline(struct vx_daemon *d, const struct ticker *t)
+{
+	uint64_t a = vx_ports_deadline(&d->ports), b = vx_ctl_deadline(d);
+	uint64_t c = d->cfg.stats_file[0] ? t->stats_at : UINT64_MAX;
+
+	a = a < b ? a : b;
+	return a < c ? a : c;
+}
+
+static void timer_arm(struct vx_daemon *d, struct ticker *t)
+{
+	uint64_t at = next_deadline(d, t);
+	struct itimerspec its = { 0 };
+
+	if (at == UINT64_MAX)
+		at = 0;
+	if (at == t->armed)
+		return;
+	/* TFD_TIMER_ABSTIME on CLOCK_MONOTONIC, the clock of vx_now_ms(); 0 disarms. */
+	its.it_value.tv_sec = (time_t)(at / 1000);
+	its.it_value.tv_nsec = (long)(at % 1000) * 1000000L;
+	if (at && !its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (!timerfd_settime(t->w.fd, TFD_TIMER_ABSTIME, &its, NULL))
+		t->armed = at;
+}
 
 static void on_tick(struct vx_watch *w, uint32_t events)
 {
@@ -146,23 +181,53 @@ static void on_tick(struct vx_watch *w, uint32_t events)
 
 	if (read(w->fd, &exp, sizeof(exp)) != sizeof(exp))
 		return;
+	t->armed = 0;
 	vx_ports_tick(&d->ports, now);
 	vx_ctl_tick(d, now);
-	t->n += (unsigned int)exp;
-	if (t->n * VX_TICK_MS >= d->cfg.stats_interval * 1000u) {
-		t->n = 0;
+	if (now >= t->stats_at) {
+		t->stats_at = now + d->cfg.stats_interval * 1000u;
 		vx_nic_refresh(&d->nic);
 		stats_write(d);
 	}
 }
 
-static int timer_open(void)
-{
-	struct itimerspec its = { .it_interval = { 0, VX_TICK_MS * 1000000L },
-				  .it_value = { 0, VX_TICK_MS * 1000000L } };
-	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+/* Link changes come from rtnetlink, so the NIC needs no polling. */
+struct linkwatch {
+	struct vx_watch w;
+	struct vx_daemon *d;
+};
 
-	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+static void on_link(struct vx_watch *w, uint32_t events)
+{
+	struct vx_daemon *d = ((struct linkwatch *)w)->d;
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	bool ours = false;
+	ssize_t n;
+
+	while ((n = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		struct nlmsghdr *h;
+		unsigned int len = (unsigned int)n;
+
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			const struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+			if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
+			    ifi->ifi_index == d->nic.ifindex)
+				ours = true;
+		}
+	}
+	/* An overrun (ENOBUFS) lost events: look anyway. */
+	if (ours || (n < 0 && errno == ENOBUFS))
+		vx_nic_refresh(&d->nic);
+}
+
+static int link_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		close(fd);
 		return -1;
 	}
@@ -194,6 +259,7 @@ int main(int argc, char **argv)
 	struct vx_cfg *cfg = &d->cfg;
 	struct sigwatch sw = { .d = d };
 	struct ticker tk = { .d = d };
+	struct linkwatch lk = { .d = d };
 	struct vx_nic_opts opts;
 	char err[512];
 	sigset_t sigs;
@@ -213,7 +279,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	nofile_raise();
-	d->loop.epfd = sw.w.fd = tk.w.fd = -1;
+	d->loop.epfd = sw.w.fd = tk.w.fd = lk.w.fd = -1;
 
 	/* Signals come through a signalfd; every thread blocks them. */
 	sigemptyset(&sigs);
@@ -255,13 +321,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sw.w.fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	tk.w.fd = timer_open();
-	if (sw.w.fd < 0 || tk.w.fd < 0 ||
+	tk.w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	lk.w.fd = link_open();
+	if (sw.w.fd < 0 || tk.w.fd < 0 || lk.w.fd < 0 ||
 	    vx_loop_add(&d->loop, &sw.w, sw.w.fd, EPOLLIN, on_sigfd) ||
-	    vx_loop_add(&d->loop, &tk.w, tk.w.fd, EPOLLIN, on_tick)) {
-		pr_err("signalfd/timerfd: %s\n", strerror(errno));
+	    vx_loop_add(&d->loop, &tk.w, tk.w.fd, EPOLLIN, on_tick) ||
+	    vx_loop_add(&d->loop, &lk.w, lk.w.fd, EPOLLIN, on_link)) {
+		pr_err("signalfd/timerfd/rtnetlink: %s\n", strerror(errno));
 		goto out;
 	}
+	vx_nic_refresh(&d->nic);	/* what changed before the watch began */
 	/* Loading the program parses the kernel's BTF: give those megabytes back. */
 	malloc_trim(0);
 	e = vx_nic_start(&d->nic);
@@ -273,9 +342,12 @@ int main(int argc, char **argv)
 		d->ports.n == 1 ? "" : "s", cfg->nic, cfg->poll ? "polling" : "event",
 		cfg->ctl_path);
 	stats_write(d);
-	while (!d->stop)
+	tk.stats_at = vx_now_ms() + cfg->stats_interval * 1000u;
+	while (!d->stop) {
+		timer_arm(d, &tk);
 		if (vx_loop_once(&d->loop, -1) < 0)
 			break;
+	}
 	rc = 0;
 out:
 	vx_ctl_close(d);
@@ -287,6 +359,8 @@ out:
 		close(sw.w.fd);
 	if (tk.w.fd >= 0)
 		close(tk.w.fd);
+	if (lk.w.fd >= 0)
+		close(lk.w.fd);
 	vx_loop_fini(&d->loop);
 	vx_cli_free(cfg);
 	return rc;

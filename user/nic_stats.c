@@ -55,14 +55,32 @@ static const char *const port_names[] = { VX_PORT_COUNTERS(NAME_STR) STEER_NAMES
 #define N_PORT (sizeof(port_names) / sizeof(port_names[0]))
 #define N_PORT_STATS (sizeof(struct vx_port_stats) / sizeof(uint64_t))
 
+/* The steering program's counters of every port slot, read once per write. */
+static struct vx_steer_stats *steer_snap;
+static uint32_t steer_snap_n;
+
+static void steer_snap_take(struct vx_nic *nic)
+{
+	uint32_t n = 0, i;
+
+	for (i = 0; i < nic->nports; i++)
+		if (nic->ports[i]->id + 1 > n)
+			n = nic->ports[i]->id + 1;
+	free(steer_snap);
+	steer_snap = n ? calloc(n, sizeof(*steer_snap)) : NULL;
+	steer_snap_n = steer_snap ? n : 0;
+	if (nic->steer && steer_snap_n && vx_steer_stats_range(nic->steer, n, steer_snap))
+		memset(steer_snap, 0, n * sizeof(*steer_snap));
+}
+
 static void port_values(struct vx_nic *nic, struct vx_dev *d, uint64_t *v)
 {
 	struct vx_steer_stats ss = { 0 };
 	struct vx_port_stats ps = { 0 };
 	unsigned int k;
 
-	if (nic->steer)
-		vx_steer_stats(nic->steer, d->id, &ss);
+	if (d->id < steer_snap_n)
+		ss = steer_snap[d->id];
 	if (nic->dq_on) {
 		/* The socket may be swapped by the worker: read it locked. */
 		pthread_mutex_lock(&nic->w[0].lock);
@@ -379,6 +397,7 @@ static void write_table(struct vx_nic *nic, FILE *f)
 
 void vx_nic_stats_write(struct vx_nic *nic, FILE *f, enum vx_stats_format fmt)
 {
+	steer_snap_take(nic);
 	switch (fmt) {
 	case VX_STATS_TABLE:
 		write_table(nic, f);

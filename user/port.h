@@ -36,7 +36,11 @@ int vx_conn_open(struct vx_port *p);
 void vx_conn_close(struct vx_port *p);
 /* Timers: client-mode reconnection, and a message that stalls half-way. */
 void vx_conn_tick(struct vx_port *p, uint64_t now_ms);
+/* When vx_conn_tick has something to do next (ms), UINT64_MAX: nothing. */
+uint64_t vx_conn_deadline(const struct vx_port *p);
 bool vx_conn_connected(const struct vx_port *p);
+/* Client mode: the VMM's socket file appeared; try it now rather than after the back-off. */
+void vx_conn_retry_now(struct vx_port *p);
 /*
  * The vhost-user transport's part of a request: hands m to the device and
  * sends its reply on fd. 0, or -errno when the connection must be dropped.

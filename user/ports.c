@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include "kdev.h"
 #include "log.h"
@@ -37,10 +39,55 @@ static void on_kdev(struct vx_watch *w, uint32_t events)
 		vx_loop_del(ps->loop, w);
 }
 
+/* A file appeared in the socket directory: a client port's VMM may listen there now. */
+static void on_dir(struct vx_watch *w, uint32_t events)
+{
+	struct vx_ports *ps = (struct vx_ports *)((char *)w - offsetof(struct vx_ports, dir_w));
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t dl = strlen(ps->socket_dir);
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		const struct inotify_event *e;
+		char *q;
+
+		for (q = buf; q < buf + n; q += sizeof(*e) + e->len) {
+			unsigned int i;
+
+			e = (const struct inotify_event *)q;
+			for (i = 0; e->len && i < ps->n; i++) {
+				struct vx_port *p = ps->v[i];
+
+				if (p->cfg.client && !strncmp(p->cfg.path, ps->socket_dir, dl) &&
+				    !strcmp(p->cfg.path + dl + 1, e->name))
+					vx_conn_retry_now(p);
+			}
+		}
+	}
+}
+
+static void dir_watch(struct vx_ports *ps)
+{
+	int fd;
+
+	if (ps->dir_w.added)
+		return;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0 || inotify_add_watch(fd, ps->socket_dir, IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0 ||
+	    vx_loop_add(ps->loop, &ps->dir_w, fd, EPOLLIN, on_dir)) {
+		pr_warn("%s: cannot watch for VMM sockets (%s); client ports retry on a timer only\n",
+			ps->socket_dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static int port_start(struct vx_ports *ps, struct vx_port *p)
 {
 	int r;
 
+	if (p->cfg.client)
+		dir_watch(ps);
 	if (!p->cfg.kdev)
 		return vx_conn_open(p);
 	r = vx_kdev_add(p->dev);
@@ -165,6 +212,10 @@ void vx_ports_del_all(struct vx_ports *ps)
 	ps->cap = 0;
 	vx_loop_del(ps->loop, &ps->kdev_w);
 	vx_kdev_close();
+	if (ps->dir_w.added) {
+		vx_loop_del(ps->loop, &ps->dir_w);
+		close(ps->dir_w.fd);
+	}
 }
 
 void vx_ports_tick(struct vx_ports *ps, uint64_t now)
@@ -174,6 +225,17 @@ void vx_ports_tick(struct vx_ports *ps, uint64_t now)
 	for (i = 0; i < ps->n; i++)
 		if (!ps->v[i]->cfg.kdev)
 			vx_conn_tick(ps->v[i], now);
+}
+
+uint64_t vx_ports_deadline(struct vx_ports *ps)
+{
+	uint64_t t = UINT64_MAX, d;
+	unsigned int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (!ps->v[i]->cfg.kdev && (d = vx_conn_deadline(ps->v[i])) < t)
+			t = d;
+	return t;
 }
 
 static bool cfg_same(const struct vx_port_cfg *a, const struct vx_port_cfg *b)

@@ -19,6 +19,7 @@ struct vx_ports {
 	struct vx_port **v;
 	unsigned int n, cap;
 	struct vx_watch kdev_w;	/* /dev/vhost-xdp-ctl, once a kdev port exists */
+	struct vx_watch dir_w;	/* inotify on socket_dir, once a client port exists */
 };
 
 /*
@@ -37,6 +38,8 @@ struct vx_port *vx_ports_find(struct vx_ports *ps, const char *name);
 /* Applies a --config file: ports from it that are gone or changed go, new ones come. */
 int vx_ports_reload(struct vx_ports *ps, const char *path, char *err, size_t len);
 void vx_ports_tick(struct vx_ports *ps, uint64_t now_ms);
+/* The earliest time a port's timer is due (ms), UINT64_MAX: none is. */
+uint64_t vx_ports_deadline(struct vx_ports *ps);
 void vx_ports_del_all(struct vx_ports *ps);
 
 #endif

@@ -284,6 +284,56 @@ int vx_steer_stats(struct vx_steer *st, uint32_t slot, struct vx_steer_stats *ou
 	return err;
 }
 
+int vx_steer_stats_range(struct vx_steer *st, uint32_t n, struct vx_steer_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
+	struct vx_steer_stats *percpu;
+	uint32_t *keys, got = 0, batch, c, k, i, token = 0;
+	bool first = true;
+
+	if (ncpu < 0)
+		return ncpu;
+	if (n > VX_STEER_GLOBAL + 1)
+		return -EINVAL;
+	memset(out, 0, n * sizeof(*out));
+	if (!n)
+		return 0;
+	percpu = calloc((size_t)n * ncpu, sizeof(*percpu));
+	keys = calloc(n, sizeof(*keys));
+	if (!percpu || !keys) {
+		free(percpu);
+		free(keys);
+		return -ENOMEM;
+	}
+	/* One syscall for every slot (BPF_MAP_LOOKUP_BATCH), not one per port. */
+	fd = bpf_map__fd(st->skel->maps.vx_stats);
+	while (got < n) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		batch = n - got;
+		/* token: where the kernel stopped (opaque, a key's size for arrays) */
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys + got,
+					   percpu + (size_t)got * ncpu, &batch, &o);
+		first = false;
+		got += batch;
+		if (err)
+			break;
+	}
+	/* ENOENT: the array ended before n; what came is complete. */
+	if (err == -ENOENT)
+		err = 0;
+	for (k = 0; !err && k < got && k < n; k++) {
+		if (keys[k] >= n)
+			continue;
+		for (c = 0; c < (uint32_t)ncpu; c++)
+			for (i = 0; i < VX_CNT_MAX; i++)
+				out[keys[k]].cnt[i] += percpu[(size_t)k * ncpu + c].cnt[i];
+	}
+	free(percpu);
+	free(keys);
+	return err;
+}
+
 const char *vx_steer_mode(const struct vx_steer *st)
 {
 	return st->mode == XDP_MODE_SKB ? "skb" : "native";

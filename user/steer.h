@@ -41,6 +41,8 @@ int vx_steer_set_xsk(struct vx_steer *st, uint32_t queue, int xsk_fd);
 
 /* Sums the per-CPU counters of one slot (port_id or VX_STEER_GLOBAL). */
 int vx_steer_stats(struct vx_steer *st, uint32_t slot, struct vx_steer_stats *out);
+/* Slots 0..n-1 at once (out has n entries), summed over the CPUs. */
+int vx_steer_stats_range(struct vx_steer *st, uint32_t n, struct vx_steer_stats *out);
 
 /* "native" or "skb" */
 const char *vx_steer_mode(const struct vx_steer *st);

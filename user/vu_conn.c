@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,9 +23,14 @@
 #include "log.h"
 #include "port.h"
 
-/* Client mode: the first retry after this, doubling up to VX_RECONNECT_MAX_MS. */
+/*
+ * Client mode: the first retry after this, doubling up to VX_RECONNECT_MAX_MS.
+ * The socket directory is watched (ports.c), so a VMM that creates its
+ * socket is tried at once; the retries are for a file that is there but
+ * not yet listened on, and so cost next to nothing for ports whose VM is off.
+ */
 #define VX_RECONNECT_MS 250
-#define VX_RECONNECT_MAX_MS 4000
+#define VX_RECONNECT_MAX_MS 30000
 /* A message that has started must finish within this time, or the peer is dropped. */
 #define VX_MSG_TIMEOUT_MS 5000
 
@@ -189,6 +195,21 @@ static void client_connect(struct vx_port *p, uint64_t now)
 	/* Nobody listens yet (ENOENT, ECONNREFUSED) or the backlog is full: back off. */
 	p->retry_at = now + p->retry_ms;
 	p->retry_ms = p->retry_ms * 2 < VX_RECONNECT_MAX_MS ? p->retry_ms * 2 : VX_RECONNECT_MAX_MS;
+}
+
+uint64_t vx_conn_deadline(const struct vx_port *p)
+{
+	if (p->cw.added)
+		return p->msg_since ? p->msg_since + VX_MSG_TIMEOUT_MS + 1 : UINT64_MAX;
+	return p->dev->client ? p->retry_at : UINT64_MAX;
+}
+
+void vx_conn_retry_now(struct vx_port *p)
+{
+	if (p->dev->client && !p->cw.added) {
+		p->retry_ms = VX_RECONNECT_MS;
+		client_connect(p, vx_now_ms());
+	}
 }
 
 void vx_conn_tick(struct vx_port *p, uint64_t now)

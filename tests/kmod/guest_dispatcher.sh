@@ -42,7 +42,7 @@ wait_log() { # wait_log <file> <pattern> <seconds>
 daemon_start() { # daemon_start <log> [daemon options]
 	l=$1
 	shift
-	vhost-xdpd "$@" --nic vxa --port "name=vm0,socket=$SOCK,mac=$GMAC" --stats-file /tmp/vx.stats \
+	vhost-xdpd "$@" --nic vxa --socket-dir "$(dirname "$SOCK")" --port "name=vm0,socket=$SOCK,mac=$GMAC" --stats-file /tmp/vx.stats \
 		>"$l" 2>&1 &
 	VXD=$!
 	wait_log "$l" 'ready' 60

@@ -2,20 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 """Scale figures of a running vhost-xdpd, driven through its control socket.
 
-  ctl_scale.py CTL_SOCKET PID N IDLE_SECONDS [MODE]
+  ctl_scale.py CTL_SOCKET PID N IDLE_SECONDS [MODE [SETTLE_SECONDS]]
 
 Adds N idle ports (no VMM attached; MODE server or client, default server),
 each timed from request to reply; measures the daemon's RSS before and
-after, and its CPU time over IDLE_SECONDS with the N ports idle; removes
-them, timed too. Prints one JSON object: ports, rss_kib_before/after,
-rss_per_port_kib, idle_cpu_pct, idle_seconds, add_ms/del_ms {p50,p99,max},
-fds_before/after (after removing them all), failed.
+after, and its CPU time (every thread's, from schedstat, in ns) over
+IDLE_SECONDS with the N ports idle, after SETTLE_SECONDS (default 0: client
+ports back off to one attempt in 30 s); removes them, timed too. Prints one
+JSON object: ports, rss_kib_before/after, rss_per_port_kib, idle_cpu_pct,
+idle_seconds, add_ms/del_ms {p50,p99,max}, fds_before/after (after removing
+them all), failed.
 """
 import json, os, socket, sys, time
 
 ctl, pid, n, idle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 mode = sys.argv[5] if len(sys.argv) > 5 else 'server'
-hz = os.sysconf('SC_CLK_TCK')
+settle = float(sys.argv[6]) if len(sys.argv) > 6 else 0
 
 
 def request(line):
@@ -41,9 +43,14 @@ def rss_kib():
             return int(line.split()[1])
 
 
-def cpu_ticks():
-    f = open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()
-    return int(f[11]) + int(f[12])   # utime, stime (fields 14, 15)
+def cpu_ns():
+    t = 0
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        try:
+            t += int(open(f'/proc/{pid}/task/{tid}/schedstat').read().split()[0])
+        except OSError:
+            pass
+    return t
 
 
 def fds():
@@ -64,9 +71,10 @@ for i in range(n):
     if not out.startswith('ok'):
         failed.append(out.strip())
 rss1 = rss_kib()
-c0, t0 = cpu_ticks(), time.time()
+time.sleep(settle)
+c0, t0 = cpu_ns(), time.time()
 time.sleep(idle)
-c1, t1 = cpu_ticks(), time.time()
+c1, t1 = cpu_ns(), time.time()
 listed = request('port list json')[0]
 nlisted = len(json.loads(listed.split('\n', 1)[1])) if listed.startswith('ok') else -1
 for i in range(n):
@@ -78,8 +86,8 @@ print(json.dumps({
     'ports': n, 'listed': nlisted, 'mode': mode,
     'rss_kib_before': rss0, 'rss_kib_after': rss1,
     'rss_per_port_kib': round((rss1 - rss0) / n, 2) if n else None,
-    'idle_seconds': round(t1 - t0, 2), 'idle_cpu_ticks': c1 - c0,
-    'idle_cpu_pct': round(100.0 * (c1 - c0) / hz / (t1 - t0), 3),
+    'idle_seconds': round(t1 - t0, 2), 'idle_cpu_ms': round((c1 - c0) / 1e6, 3),
+    'idle_cpu_pct': round(100.0 * (c1 - c0) / 1e9 / (t1 - t0), 4),
     'add_ms': {'p50': pct(add, .5), 'p99': pct(add, .99), 'max': pct(add, 1)},
     'del_ms': {'p50': pct(dele, .5), 'p99': pct(dele, .99), 'max': pct(dele, 1)},
     'fds_before': fds0, 'fds_after': fds(), 'failed': failed[:5], 'n_failed': len(failed),
