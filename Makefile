@@ -38,7 +38,8 @@ help:
 	@echo "make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each, default 60)"
 	@echo "make kmod       build kmod/vhost_xdp.ko (KDIR=... to pick the kernel headers)"
 	@echo "make test       same as check"
-	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...)"
+	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...),"
+	@echo "                the scale benchmark (tests/bench/scale.sh; BENCH_SCALE_ARGS=...)"
 	@echo "                then the TCP table (tests/bench/tcp.sh; BENCH_TCP_ARGS=..., BENCH_TCP=0: skip it)"
 	@echo "make deps       install the Debian packages needed to build and test"
 	@echo "make format     clang-format every C source"
@@ -107,6 +108,7 @@ bench:
 	tools/install-deps.sh
 	$(MAKE) all
 	tests/bench/bench.sh $(BENCH_ARGS)
+	tests/bench/scale.sh $(BENCH_SCALE_ARGS)
 ifneq ($(BENCH_TCP),0)
 	tests/bench/tcp.sh $(BENCH_TCP_ARGS)
 endif
