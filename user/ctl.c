@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdbool.h>
 
@@ -132,6 +133,14 @@ static void port_show(struct vx_daemon *d, struct vx_port *p, FILE *f,
 	}
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 /* Runs a request; the body goes to f. 0, or -errno with the reason in err. */
 static int ctl_run(struct vx_daemon *d, const struct vx_ctl_req *r, FILE *f, char *err,
 		   size_t len)
@@ -140,6 +149,9 @@ static int ctl_run(struct vx_daemon *d, const struct vx_ctl_req *r, FILE *f, cha
 	struct vx_port *p;
 	int e;
 
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	switch (r->verb) {
 	case VX_CTL_PORT_ADD:
 		e = vx_port_parse(&pc, r->arg, 0, err, len);
@@ -150,12 +162,13 @@ static int ctl_run(struct vx_daemon *d, const struct vx_ctl_req *r, FILE *f, cha
 		if (!e)
 			e = vx_ports_add(&d->ports, &pc, false, err, len);
 		if (!e)
-			fprintf(f, "port %s added: %s\n", pc.name, pc.kdev ? "mode=kdev" : pc.path);
+			fprintf(f, "port %s added: %s (%.3f ms)\n", pc.name,
+				pc.kdev ? "mode=kdev" : pc.path, ms_since(&t0));
 		return e;
 	case VX_CTL_PORT_DEL:
 		e = vx_ports_del(&d->ports, r->arg, err, len);
 		if (!e)
-			fprintf(f, "port %s removed\n", r->arg);
+			fprintf(f, "port %s removed (%.3f ms)\n", r->arg, ms_since(&t0));
 		return e;
 	case VX_CTL_PORT_LIST:
 		port_list(d, f, r->fmt);

@@ -48,6 +48,7 @@ d = json.loads(sys.argv[2])
 for k, v in (("rss", d["rss_per_port_kib"]), ("cpu", d["idle_cpu_pct"]),
              ("add50", d["add_ms"]["p50"]), ("add99", d["add_ms"]["p99"]),
              ("del50", d["del_ms"]["p50"]), ("del99", d["del_ms"]["p99"]),
+             ("iadd99", d["add_daemon_ms"]["p99"]), ("idel99", d["del_daemon_ms"]["p99"]),
              ("failed", d["n_failed"])):
     print(sys.argv[1], k, v)' "$cfg" "$j" >>"$RAW"
 }
@@ -62,19 +63,20 @@ done
 echo
 echo "Scale: $N idle ports on one daemon, median of $RUNS runs ($(date -u +%F), $(nproc) CPUs, $(uname -r))"
 echo
-echo "| configuration | RSS per idle port (KiB) | idle CPU (% of a core) | add p50 / p99 (ms) | remove p50 / p99 (ms) | refused |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| configuration | RSS per idle port (KiB) | idle CPU (% of a core) | add p50 / p99 (ms) | remove p50 / p99 (ms) | in the daemon: add / remove p99 (ms) | refused |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for c in server client prom; do
 	case $c in
 	server) d="server ports, no stats file" ;;
 	client) d="client ports (VMs off), no stats file" ;;
 	prom) d="server ports, Prometheus file every 1 s" ;;
 	esac
-	echo "| $d | $(median $c rss) | $(median $c cpu) | $(median $c add50) / $(median $c add99) | $(median $c del50) / $(median $c del99) | $(median $c failed) |"
+	echo "| $d | $(median $c rss) | $(median $c cpu) | $(median $c add50) / $(median $c add99) | $(median $c del50) / $(median $c del99) | $(median $c iadd99) / $(median $c idel99) | $(median $c failed) |"
 done
-echo "| target (issue 10) | <= 64 | 0 | - / <= 5 | - / <= 5 | 0 |"
+echo "| target (issue 10) | <= 64 | 0 | - / <= 5 | - / <= 5 | | 0 |"
 echo
 echo "Times are from request to reply on the control socket (ctl_scale.py), not through vhost-xdpctl,"
-echo "whose process start costs more than the request. RSS is the daemon's VmRSS after the adds minus"
+echo "whose process start costs more than the request; \"in the daemon\" is the time the daemon's reply"
+echo "states (the request's own work, without the scheduling of two processes on a busy machine). RSS is the daemon's VmRSS after the adds minus"
 echo "before, divided by N; the kernel's socket memory is not in it. Idle CPU is every thread's"
 echo "schedstat run time over ${IDLE} s."

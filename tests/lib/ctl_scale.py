@@ -8,12 +8,12 @@ Adds N idle ports (no VMM attached; MODE server or client, default server),
 each timed from request to reply; measures the daemon's RSS before and
 after, and its CPU time (every thread's, from schedstat, in ns) over
 IDLE_SECONDS with the N ports idle, after SETTLE_SECONDS (default 0: client
-ports back off to one attempt in 30 s); removes them, timed too. Prints one
+ports back off to one attempt in 30 s); removes them, timed too (and the daemon's own time, which its reply states). Prints one
 JSON object: ports, rss_kib_before/after, rss_per_port_kib, idle_cpu_pct,
 idle_seconds, add_ms/del_ms {p50,p99,max}, fds_before/after (after removing
 them all), failed.
 """
-import json, os, socket, sys, time
+import json, os, re, socket, sys, time
 
 ctl, pid, n, idle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 mode = sys.argv[5] if len(sys.argv) > 5 else 'server'
@@ -62,12 +62,20 @@ def pct(v, p):
     return round(v[min(len(v) - 1, int(len(v) * p))], 3) if v else None
 
 
+def inner(out):
+    """The daemon's own time for the request, from its reply: '(0.312 ms)'."""
+    m = re.search(r'\(([0-9.]+) ms\)', out)
+    return float(m.group(1)) if m else None
+
+
 fds0, rss0 = fds(), rss_kib()
-add, dele, failed = [], [], []
+add, dele, failed, add_in, del_in = [], [], [], [], []
 for i in range(n):
     mac = '52:54:01:%02x:%02x:%02x' % (i >> 16 & 255, i >> 8 & 255, i & 255)
     out, t = request(f'port add name=s{i},mac={mac},mode={mode}')
     add.append(t)
+    if inner(out) is not None:
+        add_in.append(inner(out))
     if not out.startswith('ok'):
         failed.append(out.strip())
 rss1 = rss_kib()
@@ -80,6 +88,8 @@ nlisted = len(json.loads(listed.split('\n', 1)[1])) if listed.startswith('ok') e
 for i in range(n):
     out, t = request(f'port del s{i}')
     dele.append(t)
+    if inner(out) is not None:
+        del_in.append(inner(out))
     if not out.startswith('ok'):
         failed.append(out.strip())
 print(json.dumps({
@@ -90,5 +100,7 @@ print(json.dumps({
     'idle_cpu_pct': round(100.0 * (c1 - c0) / 1e9 / (t1 - t0), 4),
     'add_ms': {'p50': pct(add, .5), 'p99': pct(add, .99), 'max': pct(add, 1)},
     'del_ms': {'p50': pct(dele, .5), 'p99': pct(dele, .99), 'max': pct(dele, 1)},
+    'add_daemon_ms': {'p50': pct(add_in, .5), 'p99': pct(add_in, .99), 'max': pct(add_in, 1)},
+    'del_daemon_ms': {'p50': pct(del_in, .5), 'p99': pct(del_in, .99), 'max': pct(del_in, 1)},
     'fds_before': fds0, 'fds_after': fds(), 'failed': failed[:5], 'n_failed': len(failed),
 }))
