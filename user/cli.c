@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reason.h"
 
 void vx_cli_usage(FILE *f)
 {
@@ -78,15 +79,7 @@ void vx_cli_usage(FILE *f)
 	      f);
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#define fail(err, len, ...) vx_reason(err, len, -EINVAL, __VA_ARGS__)
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {

@@ -6,16 +6,9 @@
 #include <string.h>
 
 #include "ctl_req.h"
+#include "reason.h"
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#define fail(err, len, ...) vx_reason(err, len, -EINVAL, __VA_ARGS__)
 
 static int parse_fmt(const char *w, enum vx_stats_format *fmt, int allow_prom, char *err,
 		     size_t len)

@@ -10,16 +10,9 @@
 #include "kdev.h"
 #include "log.h"
 #include "ports.h"
+#include "reason.h"
 
-static int fail(char *err, size_t len, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return e;
-}
+#define fail vx_reason
 
 struct vx_port *vx_ports_find(struct vx_ports *ps, const char *name)
 {

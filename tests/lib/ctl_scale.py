@@ -70,14 +70,18 @@ def inner(out):
 
 fds0, rss0 = fds(), rss_kib()
 add, dele, failed, add_in, del_in = [], [], [], [], []
-for i in range(n):
-    mac = '52:54:01:%02x:%02x:%02x' % (i >> 16 & 255, i >> 8 & 255, i & 255)
-    out, t = request(f'port add name=s{i},mac={mac},mode={mode}')
-    add.append(t)
+def timed(line, client, daemon):
+    out, t = request(line)
+    client.append(t)
     if inner(out) is not None:
-        add_in.append(inner(out))
+        daemon.append(inner(out))
     if not out.startswith('ok'):
         failed.append(out.strip())
+
+
+for i in range(n):
+    mac = '52:54:01:%02x:%02x:%02x' % (i >> 16 & 255, i >> 8 & 255, i & 255)
+    timed(f'port add name=s{i},mac={mac},mode={mode}', add, add_in)
 rss1 = rss_kib()
 time.sleep(settle)
 c0, t0 = cpu_ns(), time.time()
@@ -86,12 +90,7 @@ c1, t1 = cpu_ns(), time.time()
 listed = request('port list json')[0]
 nlisted = len(json.loads(listed.split('\n', 1)[1])) if listed.startswith('ok') else -1
 for i in range(n):
-    out, t = request(f'port del s{i}')
-    dele.append(t)
-    if inner(out) is not None:
-        del_in.append(inner(out))
-    if not out.startswith('ok'):
-        failed.append(out.strip())
+    timed(f'port del s{i}', dele, del_in)
 print(json.dumps({
     'ports': n, 'listed': nlisted, 'mode': mode,
     'rss_kib_before': rss0, 'rss_kib_after': rss1,
