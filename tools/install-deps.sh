@@ -14,23 +14,52 @@ TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
 	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind
 	   python3 python3-prometheus-client)
+# libvirt 9.0 for tests/e2e/test_libvirt.sh and contrib/libvirt/qemu (the hook
+# runs under python3, above), without Recommends (they pull in the Xen, LXC and
+# VirtualBox drivers, lvm2, dnsmasq).
+LIBVIRT_PKGS=(libvirt-daemon-system libvirt-clients)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2
 	exit 1
 fi
 
-missing=()
-for pkg in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-	[ "$status" = installed ] || missing+=("$pkg")
-done
+missing_of() { # prints the packages of the arguments that are not installed
+	local pkg status
+	for pkg in "$@"; do
+		status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+		[ "$status" = installed ] || echo "$pkg"
+	done
+}
+mapfile -t missing < <(missing_of "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+mapfile -t missing_lv < <(missing_of "${LIBVIRT_PKGS[@]}")
 
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "install-deps.sh: installing ${missing[*]}"
+# Services must not start from a package's postinst (PID 1 is not systemd
+# on the test machines, and nothing should run that a test did not start):
+# a policy-rc.d that refuses every start, only for the time of the install
+# and only if the machine has none of its own.
+policy=/usr/sbin/policy-rc.d
+policy_made=
+restore_policy() { [ -z "$policy_made" ] || rm -f "$policy"; }
+trap restore_policy EXIT
+
+if [ ${#missing[@]} -gt 0 ] || [ ${#missing_lv[@]} -gt 0 ]; then
+	echo "install-deps.sh: installing ${missing[*]} ${missing_lv[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q "${missing[@]}" </dev/null
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		policy_made=1
+	fi
+	# Another session's apt may hold the lock for a while.
+	apt-get -o DPkg::Lock::Timeout=600 update -q
+	if [ ${#missing[@]} -gt 0 ]; then
+		apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" </dev/null
+	fi
+	if [ ${#missing_lv[@]} -gt 0 ]; then
+		apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
+			"${missing_lv[@]}" </dev/null
+	fi
 else
 	echo "install-deps.sh: all packages present"
 fi
