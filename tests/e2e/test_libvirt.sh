@@ -6,11 +6,13 @@
 # transient domains in turn, a real Linux guest each (QEMU under TCG, direct
 # kernel boot): <source mode='client'> (the daemon listens) and
 # <source mode='server'> (QEMU listens, the daemon connects). Each guest pings
-# the peer namespace and is pinged back. Before that, the hook alone against
+# the peer namespace and is pinged back; then its port is deleted behind
+# libvirt's back and the hook, run by hand, adds it again (what to do after a
+# daemon restart), QEMU attaches again. Before that, the hook alone against
 # the running daemon: interfaces outside the socket directory, port names,
 # a port left over from an earlier start, no daemon; and a start the hook
 # refuses (a socket that belongs to another port), with the first
-# interface's port removed again. About 60 s.
+# interface's port removed again. About 60 s on a quiet machine.
 #
 # libvirtd reads its hooks when it starts, so the test needs a machine where
 # no libvirtd runs: it installs the hook as
@@ -293,7 +295,10 @@ EOF
 EOF
 }
 vhostuser() { # <alias> <mac> <socket> <libvirt mode>
-	echo "<interface type='vhostuser'><mac address='$2'/><source type='unix' path='$3' mode='$4'/><model type='virtio'/><alias name='$1'/></interface>"
+	local rec=
+	# QEMU connects again after losing the daemon only if told to (client mode only).
+	[ "$4" = client ] && rec="<reconnect enabled='yes' timeout='1'/>"
+	echo "<interface type='vhostuser'><mac address='$2'/><source type='unix' path='$3' mode='$4'>$rec</source><model type='virtio'/><alias name='$1'/></interface>"
 }
 
 # A start the hook refuses: the second interface's socket belongs to a port
@@ -357,6 +362,21 @@ EOF
 	t_ok $? "[$lmode] the peer pings the guest $GUEST_IP"
 	grep -qx "$pname $dmode true $sock" <<<"$(ports_plain)"
 	t_ok $? "[$lmode] port $pname attached (vhost-xdpctl port list)"
+
+	# What README says to do after the daemon lost its ports (a restart): run
+	# the hook by hand. QEMU reconnects (client) or the daemon connects (server).
+	"$XCTL" -s "$CTL" port del "$pname" >/dev/null
+	vsh dumpxml "$dom" | hook "$dom" prepare begin - 2>"$VX_TMP/hook.err"
+	rc=$?
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$VX_TMP/hook.err"
+	for ((i = 0; rc == 0 && i < 300; i++)); do
+		grep -qx "$pname $dmode true $sock" <<<"$(ports_plain)" && break
+		sleep 0.1
+	done
+	grep -qx "$pname $dmode true $sock" <<<"$(ports_plain)" || rc=1
+	t_ok $rc "[$lmode] port deleted behind libvirt's back, the hook run by hand adds it again, QEMU attached again ($((i / 10)) s)"
+	vx_in_peer ping -c 3 -w 20 "$GUEST_IP" >"$VX_TMP/ping-guest.log" 2>&1
+	t_ok $? "[$lmode] the peer pings the guest again"
 
 	vsh destroy "$dom" >"$VX_TMP/destroy.out" 2>&1
 	rc=$?
