@@ -83,13 +83,14 @@ static void port_list(struct vx_daemon *d, FILE *f, enum vx_stats_format fmt)
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", pc->mac[0], pc->mac[1],
 			 pc->mac[2], pc->mac[3], pc->mac[4], pc->mac[5]);
 		vx_port_format(pc, spec, sizeof(spec));
-		if (fmt == VX_STATS_JSON)
+		if (fmt == VX_STATS_JSON) {
 			fprintf(f, "%s{\"name\":\"%s\",\"mac\":\"%s\",\"vlan\":%u,\"mode\":\"%s\","
-				   "\"attached\":%s,\"socket\":\"%s\",\"from_config\":%s}",
+				   "\"attached\":%s,\"from_config\":%s,\"socket\":",
 				i ? "," : "", pc->name, mac, pc->vlan, port_mode(pc),
-				p->dev->attached ? "true" : "false", pc->kdev ? "" : pc->path,
-				p->from_config ? "true" : "false");
-		else
+				p->dev->attached ? "true" : "false", p->from_config ? "true" : "false");
+			vx_json_str(f, pc->kdev ? "" : pc->path);
+			fputs("}", f);
+		} else
 			fprintf(f, "%-15s %-17s %4u %-6s %-8s %s\n", pc->name, mac, pc->vlan,
 				port_mode(pc), p->dev->attached ? "yes" : "no",
 				pc->kdev ? "-" : pc->path);
@@ -107,10 +108,12 @@ static void port_show(struct vx_daemon *d, struct vx_port *p, FILE *f,
 
 	vx_port_format(&p->cfg, spec, sizeof(spec));
 	if (fmt == VX_STATS_JSON) {
-		fprintf(f, "{\"name\":\"%s\",\"spec\":\"%s\",\"id\":%u,\"mode\":\"%s\","
+		fprintf(f, "{\"name\":\"%s\",\"spec\":", p->cfg.name);
+		vx_json_str(f, spec);
+		fprintf(f, ",\"id\":%u,\"mode\":\"%s\","
 			   "\"attached\":%s,\"connects\":%llu,\"features\":%llu,\"mtu\":%u,"
 			   "\"memory_regions\":%u,\"queue_pairs\":%u,\"from_config\":%s}\n",
-			p->cfg.name, p->cfg.kdev ? spec : spec, dev->id, port_mode(&p->cfg),
+			dev->id, port_mode(&p->cfg),
 			dev->attached ? "true" : "false", (unsigned long long)p->connects,
 			(unsigned long long)dev->features, dev->mtu, dev->mem.n,
 			dev->live ? dev->qp_used : 0, p->from_config ? "true" : "false");

@@ -171,23 +171,6 @@ static void write_text(struct vx_nic *nic, FILE *f)
 	}
 }
 
-/* A JSON string: names are [A-Za-z0-9_-], but socket paths may hold anything. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_counters(FILE *f, const char *(*name)(unsigned int), const char *const *names,
 			  const uint64_t *v, unsigned int n)
 {
@@ -207,7 +190,7 @@ static void write_json(struct vx_nic *nic, FILE *f)
 
 	nic_values(nic, nv);
 	fputs("{\"nic\":{\"name\":", f);
-	json_str(f, nic->ifname);
+	vx_json_str(f, nic->ifname);
 	fprintf(f, ",\"link_up\":%s,\"mtu\":%u,\"queues\":%u,\"workers\":%u,\"counters\":",
 		nic->link_up ? "true" : "false", nic->mtu, nic->nq, nic->nw);
 	json_counters(f, nic_name, NULL, nv, N_NIC);
@@ -222,7 +205,7 @@ static void write_json(struct vx_nic *nic, FILE *f)
 
 		port_values(nic, d, pv);
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, d->name);
+		vx_json_str(f, d->name);
 		fprintf(f, ",\"id\":%u,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"vlan\":%u,"
 			   "\"attached\":%s,\"queue_pairs\":%u,\"counters\":",
 			d->id, d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5],

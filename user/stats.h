@@ -69,6 +69,8 @@ struct vx_nic_stats {
 	VX_NIC_COUNTERS(VX_COUNTER_FIELD)
 };
 
+/* s as a JSON string, quotes included: names are [A-Za-z0-9_-], paths may hold anything. */
+void vx_json_str(FILE *f, const char *s);
 void vx_port_stats_print(FILE *f, const char *obj, const struct vx_port_stats *s);
 void vx_nic_stats_print(FILE *f, const char *obj, const struct vx_nic_stats *s);
 

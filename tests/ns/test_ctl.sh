@@ -77,6 +77,11 @@ ctl port list --json >"$VX_TMP/list.json"
 vx_check "  ... port list --json parses, with both ports" "$PY" -c "
 import json,sys; l=json.load(open('$VX_TMP/list.json'))
 sys.exit(not ({p['name'] for p in l} == {'vmA','vm1'} and all('attached' in p for p in l)))"
+ctl port add 'name=odd,mac=52:54:00:00:01:0e,socket=a"b\c.sock' >/dev/null
+vx_check "a socket name with a quote and a backslash: port list and show --json still parse" bash -c "
+'$CTL' -s '$CS' port list --json | '$PY' -c 'import json,sys; l=json.load(sys.stdin); sys.exit(not [p for p in l if p[\"socket\"].endswith(\"a\\\"b\\\\c.sock\")])' &&
+'$CTL' -s '$CS' port show odd --json | '$PY' -c 'import json,sys; json.load(sys.stdin)'"
+ctl port del odd >/dev/null
 "$GUEST" echo --socket "$SD/vm1.sock" --mac "$MAC1" >"$VX_TMP/g1.out" 2>&1 &
 GPID=$!
 for ((i = 0; i < 50; i++)); do
