@@ -574,6 +574,26 @@ static void test_vring_index(void)
 			   dev.vq[0].used_uva == FX_UVA_A + FX_USED_OFF && ring_works(4),
 		       "  ... old ring addresses kept, ring runs");
 	}
+	{
+		/*
+		 * A refused SET_VRING_ADDR after the ring grew (found by
+		 * fuzz_vu): vx_vq_map reallocated the segment storage for the
+		 * new size before failing, and the handler put the old, freed
+		 * pointer back; the next map or pop used it.
+		 */
+		struct vu_vring_addr a = {0, 0, 0x1000, FX_UVA_A + FX_USED_OFF,
+					  FX_UVA_A + FX_AVAIL_OFF, 0};
+
+		tap_is(req(VU_RESET_OWNER, NULL, 0, NULL, 0), 0, "RESET_OWNER: ack");
+		set_table_a();
+		tap_is(req_state(VU_SET_VRING_NUM, 0, 1024), 0, "SET_VRING_NUM 1024 (no ring yet): ack");
+		tap_is(req(VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 1,
+		       "SET_VRING_ADDR outside memory for it: nack");
+		tap_ok(dev.vq[0].segs_cap >= 1024 + VX_CHAIN_SPLIT_SEGS,
+		       "  ... the segment storage grown for it stays the queue's");
+		start_vq0();
+		tap_ok(ring_works(5), "  ... and the ring set up again runs");
+	}
 	conn_close();
 }
 
