@@ -23,11 +23,14 @@ if [ ${#targets[@]} -eq 0 ]; then
 	done
 fi
 
-# The segmenter and coalescer take up to 64 KiB frames.
+# The segmenter and coalescer take up to 64 KiB frames; fuzz_virtq a ring of
+# 256 descriptors (4 KiB) and the memory around it.
 max_len() {
 	case "$1" in
 	fuzz_pkt) echo 8192 ;;
 	fuzz_ctl) echo 4096 ;;
+	fuzz_vu | fuzz_kdev) echo 4096 ;;
+	fuzz_virtq) echo 16384 ;;
 	*) echo 70000 ;;
 	esac
 }
