@@ -68,6 +68,7 @@ static void conn_open(void)
 static void conn_close(void)
 {
 	vx_dev_disconnect(&dev);
+	vx_dev_free(&dev); /* conn_open starts from a zeroed device */
 	close(dev.sock);
 	close(vmm);
 	dev.sock = vmm = -1;
