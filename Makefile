@@ -22,7 +22,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 LDLIBS   += $(shell $(PKGCONF) --libs $(LIBS_PC) 2>/dev/null) -lelf -lz -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -I$(BUILD)
 
-.PHONY: all help test check bench clean format deps kmod
+.PHONY: all help test check check-asan bench clean format deps kmod
 all:
 
 include bpf/Build.mk
@@ -35,6 +35,7 @@ include tools/Build.mk
 help:
 	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"
 	@echo "make check      build and run every test (unit, BPF fixtures, namespace, end-to-end, kmod)"
+	@echo "make check-asan build libvx and the unit tests with ASan + UBSan into $(BUILD_ASAN)/ and run them"
 	@echo "make fuzz       build and run the libFuzzer targets (FUZZ_SECONDS=N each, default 60)"
 	@echo "make kmod       build kmod/vhost_xdp.ko (KDIR=... to pick the kernel headers)"
 	@echo "make test       same as check"
@@ -99,6 +100,16 @@ test check:
 	$(MAKE) all kmod
 	tests/run-all.sh
 
+# The unit tests under AddressSanitizer (leaks included) and UBSan, from a
+# build tree of their own; any report fails the test (UBSan does not recover).
+# Runs as any user, as tests/run-all.sh unit does. CI runs it before check.
+BUILD_ASAN ?= build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+check-asan:
+	CFLAGS="-O2 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" $(MAKE) BUILD=$(BUILD_ASAN) unit-build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		VX_BUILD=$(CURDIR)/$(BUILD_ASAN) tests/run-all.sh unit
+
 # About 15 min for 5 runs; BENCH_ARGS="--smoke" for a 70 s functional run.
 # Then the TCP table (tests/bench/tcp.sh, iperf3 in QEMU guests): BENCH_TCP_ARGS,
 # which gets --smoke from BENCH_ARGS; BENCH_TCP=0 leaves it out.
@@ -117,5 +128,5 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD_ASAN)
 	$(if $(KDIR),-$(MAKE) -s -C kmod KDIR=$(KDIR) clean)

@@ -5,6 +5,11 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 all: $(TEST_BINS)
 
+# The unit tests alone (make check-asan builds them with the sanitizers).
+UNIT_BINS := $(filter $(BUILD)/tests/unit/%,$(TEST_BINS))
+.PHONY: unit-build
+unit-build: $(UNIT_BINS)
+
 # An explicit prerequisite (a recipe-less pattern rule would add nothing).
 $(patsubst tests/%.c,$(BUILD)/obj/tests/%.o,$(wildcard tests/bpf/test_*.c)): $(BPF_SKELS)
 

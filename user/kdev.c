@@ -90,8 +90,7 @@ static void port_unbind(struct kdev_port *p)
 	((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4) |                          \
 	 (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN))
 
-/* Builds the vhost-user request for ev; its fds move into m. */
-static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
+int vx_kdev_ev_to_msg(const struct vx_dev *dev, const struct vxk_event *ev, struct vu_msg *m)
 {
 	unsigned int i;
 
@@ -101,7 +100,7 @@ static int ev_to_msg(const struct vxk_event *ev, struct vu_msg *m)
 	case VXK_EV_SET_FEATURES:
 		m->hdr.request = VU_SET_FEATURES;
 		m->hdr.size = sizeof(m->p.u64);
-		m->p.u64 = ev->value | (vx_dev_offered(port_of(ev->dev)->dev) & KDEV_TX_OFFLOADS);
+		m->p.u64 = ev->value | (vx_dev_offered(dev) & KDEV_TX_OFFLOADS);
 		break;
 	case VXK_EV_RESET:
 		m->hdr.request = VU_RESET_OWNER;
@@ -182,7 +181,7 @@ static void ev_handle(const struct vxk_event *ev)
 	if (!p) {
 		ev_close_fds(ev);
 		a.result = -EBUSY;
-	} else if ((err = ev_to_msg(ev, &m))) {
+	} else if ((err = vx_kdev_ev_to_msg(p->dev, ev, &m))) {
 		ev_close_fds(ev);
 		a.result = err;
 	} else {

@@ -30,4 +30,12 @@ int vx_kdev_process(void);
 /* Releases every port and closes the device. */
 void vx_kdev_close(void);
 
+struct vxk_event;
+/*
+ * Builds the vhost-user request for ev, an event of the kernel device dev
+ * serves; the event's fds move into m. -errno for an event that has none
+ * (its fds are then still the caller's). Pure: tests/fuzz/fuzz_kdev.c.
+ */
+int vx_kdev_ev_to_msg(const struct vx_dev *dev, const struct vxk_event *ev, struct vu_msg *m);
+
 #endif

@@ -348,6 +348,9 @@ static int h_set_vring_addr(struct vx_dev *dev, struct vu_msg *m)
 	vq->log_used = a->flags & (1u << VHOST_VRING_F_LOG);
 	vq->addr_set = true;
 	if (dev->mem.n && vq->num && vx_vq_map(vq)) {
+		/* vx_vq_map may have grown (moved) the segment storage: keep it. */
+		old.segs = vq->segs;
+		old.segs_cap = vq->segs_cap;
 		*vq = old;
 		return -EFAULT;
 	}

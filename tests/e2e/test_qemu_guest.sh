@@ -76,7 +76,7 @@ t_ok() { # <rc> <description>
 	[ "$1" -eq 0 ] || failed=1
 	vx_ok "$@"
 }
-t_skip() { vx_ok 0 "$1 # SKIP $2"; }
+t_skip() { vx_skip "$1" "$2"; }
 
 cleanup() {
 	if [ "$failed" -ne 0 ]; then

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # libFuzzer targets (tests/fuzz/fuzz_*.c): built with clang and the
-# sanitizers straight from the offload engines' sources (they need nothing
-# else), outside `all`. Debian 12's libFuzzer runtime is libclang-rt-14-dev.
+# sanitizers straight from the sources they drive (the offload engines by
+# default; the others below name theirs), outside `all`. Debian 12's libFuzzer runtime is libclang-rt-14-dev.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 FUZZ_SRCS    := $(wildcard user/offload/*.c)
@@ -21,6 +21,28 @@ $(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_CTL_SRCS) $(wildcard user/*
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_CTL_CFLAGS) -o $@ $< $(FUZZ_CTL_SRCS)
+
+# The targets over libvx code compile the user/ files they drive with the
+# fuzzer's instrumentation (tests/fuzz/fuzz_common.h stands in for log.c).
+FUZZ_VIRTQ_SRCS := user/virtq.c user/guest_mem.c
+FUZZ_VU_SRCS := user/vhost_user.c user/vu_msg.c $(FUZZ_VIRTQ_SRCS)
+FUZZ_KDEV_SRCS := user/kdev.c $(FUZZ_VU_SRCS)
+FUZZ_VX_DEPS := tests/fuzz/fuzz_common.h tests/fuzz/fuzz_dev.h $(wildcard user/*.h user/dp/*.h include/vhost_xdp/*.h)
+
+$(BUILD)/fuzz/fuzz_virtq: tests/fuzz/fuzz_virtq.c $(FUZZ_VIRTQ_SRCS) $(FUZZ_VX_DEPS)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_CTL_CFLAGS) -o $@ $< $(FUZZ_VIRTQ_SRCS)
+
+$(BUILD)/fuzz/fuzz_vu: tests/fuzz/fuzz_vu.c $(FUZZ_VU_SRCS) $(FUZZ_VX_DEPS)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_CTL_CFLAGS) -o $@ $< $(FUZZ_VU_SRCS)
+
+$(BUILD)/fuzz/fuzz_kdev: tests/fuzz/fuzz_kdev.c $(FUZZ_KDEV_SRCS) $(FUZZ_VX_DEPS)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_CTL_CFLAGS) -o $@ $< $(FUZZ_KDEV_SRCS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard user/offload/*.h)
 	@mkdir -p $(@D)

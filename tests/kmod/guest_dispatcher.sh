@@ -20,12 +20,8 @@ GMAC=52:54:00:00:00:02
 SOCK=/tmp/vm0.sock
 COUNT_OBJ=/lib/bpf/xdp_count.bpf.o
 NFR=20
-N=0
-diag() { echo "# $*"; }
-ok() { # ok <rc> <name>
-	N=$((N + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; fi
-}
+# TAP: vx_ok, vx_diag (tests/lib/tap.sh, put next to this script as /tap.sh by kmod_guest_run).
+. /tap.sh
 
 # Frames xdp_count has seen (its one map entry), empty if it is not loaded.
 count() {
@@ -54,9 +50,9 @@ host_ping() {
 	$IP netns exec peer ping -c 5 -i 0.3 -w 15 10.99.0.1 >/tmp/ping.log 2>&1
 	rc=$?
 	c1=$(count)
-	ok $rc "$1: the peer pings the host's address on vxa: $(grep -o '[0-9]* packets received' /tmp/ping.log)"
+	vx_ok $rc "$1: the peer pings the host's address on vxa: $(grep -o '[0-9]* packets received' /tmp/ping.log)"
 	[ -n "$c0" ] && [ -n "$c1" ] && [ $((c1 - c0)) -ge 5 ]
-	ok $? "$1: xdp_count still sees host traffic (counter ${c0:-?} -> ${c1:-?})"
+	vx_ok $? "$1: xdp_count still sees host traffic (counter ${c0:-?} -> ${c1:-?})"
 }
 show_status() { status | grep -E '^(vxa| =>)' | sed "s/^/# $1: /"; }
 
@@ -78,24 +74,24 @@ PEER_MAC=$($IP netns exec peer cat /sys/class/net/vxb/address)
 echo KM-TAP-BEGIN
 # 1. The other program first, through xdp-loader: the dispatcher loads here.
 xdp-loader load -v -m native vxa "$COUNT_OBJ" >/tmp/load.log 2>&1
-ok $? "xdp-loader load -m native vxa xdp_count.bpf.o"
+vx_ok $? "xdp-loader load -m native vxa xdp_count.bpf.o"
 grep -E 'Loading multiprog|Attached prog|rror' /tmp/load.log | sed 's/^/# xdp-loader: /'
 show_status "alone"
 has_prog xdp_dispatcher && has_prog xdp_count
-ok $? "the libxdp dispatcher loads in the 6.1 guest: xdp-loader status shows xdp_dispatcher with xdp_count"
+vx_ok $? "the libxdp dispatcher loads in the 6.1 guest: xdp-loader status shows xdp_dispatcher with xdp_count"
 host_ping "xdp_count alone"
 
 # 2. vhost-xdpd joins the dispatcher.
 # libxdp's debug lines show how it rebuilt the dispatcher.
 daemon_start /tmp/vxd.log --log-level debug
-ok $? "vhost-xdpd starts on vxa next to xdp_count"
+vx_ok $? "vhost-xdpd starts on vxa next to xdp_count"
 grep -E 'libxdp: (Loading multiprog|Attached prog)|info: vxa|error|refus' /tmp/vxd.log | sed 's/^/# vxd: /'
 show_status "both"
 has_prog xdp_dispatcher && has_prog vx_steer && has_prog xdp_count
-ok $? "xdp-loader status lists vx_steer and xdp_count under one dispatcher"
+vx_ok $? "xdp-loader status lists vx_steer and xdp_count under one dispatcher"
 # vx_steer (priority 10) runs before xdp_count (libxdp's default 50).
 status | grep -E '^ =>' | awk '{print $3}' | tr '\n' ' ' | grep -q '^vx_steer xdp_count '
-ok $? "vx_steer runs first (its run priority 10 against xdp_count's default 50)"
+vx_ok $? "vx_steer runs first (its run priority 10 against xdp_count's default 50)"
 
 # Wire -> guest: the peer sends until vx-guest has NFR intact frames.
 vx-guest recv --socket "$SOCK" --mac "$GMAC" --count $NFR --timeout 90 >/tmp/vg-recv.log 2>&1 &
@@ -115,18 +111,18 @@ kill $VG 2>/dev/null
 wait $VG
 rc=$?
 c1=$(count)
-ok $rc "wire -> guest: frames to the port's MAC reach vx-guest ($(tail -n1 /tmp/vg-recv.log); $sent sent)"
+vx_ok $rc "wire -> guest: frames to the port's MAC reach vx-guest ($(tail -n1 /tmp/vg-recv.log); $sent sent)"
 [ -n "$c0" ] && [ -n "$c1" ] && [ $((c1 - c0)) -lt $sent ]
-ok $? "... steered to the port before xdp_count: it saw $((${c1:-0} - ${c0:-0})) of the $sent frames"
+vx_ok $? "... steered to the port before xdp_count: it saw $((${c1:-0} - ${c0:-0})) of the $sent frames"
 
 # Guest -> wire.
 $IP netns exec peer vx-pkt recv --dev vxb --src $GMAC --count $NFR --timeout 60 >/tmp/pkt-recv.log 2>&1 &
 PR=$!
 sleep 2
 vx-guest send --socket "$SOCK" --mac "$GMAC" --dst "$PEER_MAC" --count $NFR >/tmp/vg-send.log 2>&1
-diag "vx-guest: $(tail -n1 /tmp/vg-send.log)"
+vx_diag "vx-guest: $(tail -n1 /tmp/vg-send.log)"
 wait $PR
-ok $? "guest -> wire: vx-guest's frames reach the peer ($(tail -n1 /tmp/pkt-recv.log))"
+vx_ok $? "guest -> wire: vx-guest's frames reach the peer ($(tail -n1 /tmp/pkt-recv.log))"
 host_ping "with vhost-xdpd"
 sleep 1.2
 grep -E ' (rx|tx)_packets | pass_host | redirect ' /tmp/vx.stats | sed 's/^/# stats: /'
@@ -134,43 +130,43 @@ grep -E ' (rx|tx)_packets | pass_host | redirect ' /tmp/vx.stats | sed 's/^/# st
 # 3. SIGTERM: the daemon takes only its own program away.
 kill $VXD
 wait $VXD
-ok $? "vhost-xdpd exits with status 0 on SIGTERM"
+vx_ok $? "vhost-xdpd exits with status 0 on SIGTERM"
 show_status "after SIGTERM"
 has_prog xdp_count && ! has_prog vx_steer
-ok $? "after SIGTERM: xdp_count is still attached, vx_steer is gone"
+vx_ok $? "after SIGTERM: xdp_count is still attached, vx_steer is gone"
 host_ping "after SIGTERM"
 
 # 4. SIGKILL, then --cleanup: also only our program.
 daemon_start /tmp/vxd2.log && has_prog vx_steer && has_prog xdp_count
-ok $? "a second vhost-xdpd joins the dispatcher again"
+vx_ok $? "a second vhost-xdpd joins the dispatcher again"
 kill -9 $VXD
 wait $VXD 2>/dev/null
 vhost-xdpd --cleanup --nic vxa >/tmp/cleanup.log 2>&1
-ok $? "vhost-xdpd --cleanup --nic vxa after SIGKILL"
+vx_ok $? "vhost-xdpd --cleanup --nic vxa after SIGKILL"
 sed 's/^/# cleanup: /' /tmp/cleanup.log
 show_status "after --cleanup"
 has_prog xdp_count && ! has_prog vx_steer
-ok $? "after --cleanup: xdp_count is still attached, vx_steer is gone"
+vx_ok $? "after --cleanup: xdp_count is still attached, vx_steer is gone"
 host_ping "after --cleanup"
 
 # 5. Everything off: no program on vxa, none loaded, no dispatcher pins.
 xdp-loader unload vxa --all >/tmp/unload.log 2>&1
-ok $? "xdp-loader unload vxa --all"
+vx_ok $? "xdp-loader unload vxa --all"
 sed 's/^/# unload: /' /tmp/unload.log
 status | grep -q 'No XDP program loaded'
-ok $? "xdp-loader status: no XDP program on vxa"
+vx_ok $? "xdp-loader status: no XDP program on vxa"
 ! $IP link show vxa | grep -q 'prog/xdp'
-ok $? "ip link: no XDP program on vxa"
+vx_ok $? "ip link: no XDP program on vxa"
 i=0
 while bpftool prog show 2>/dev/null | grep -qE 'xdp_dispatcher|xdp_count|vx_steer' && [ $i -lt 30 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
 ! bpftool prog show 2>/dev/null | grep -qE 'xdp_dispatcher|xdp_count|vx_steer'
-ok $? "no XDP program of the test is loaded any more (bpftool prog show)"
+vx_ok $? "no XDP program of the test is loaded any more (bpftool prog show)"
 find /sys/fs/bpf -mindepth 1 | sed 's/^/# bpffs: /'
 ! find /sys/fs/bpf -name 'dispatch-*' | grep -q .
-ok $? "no dispatcher pins left under /sys/fs/bpf"
+vx_ok $? "no dispatcher pins left under /sys/fs/bpf"
 echo KM-TAP-END
 dmesg | grep -E 'WARNING|BUG|Oops|general protection|RIP:' | sed 's/^/KM-DMESG-BAD /'
 echo "KM-MARK done"

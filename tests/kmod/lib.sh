@@ -18,22 +18,12 @@ KM_KERNEL=${VX_GUEST_KERNEL:-$(ls /boot/vmlinuz-6.1.*-amd64 2>/dev/null | sort -
 KM_BASE=$KM_BUILD/guest/initramfs.cpio.gz
 KM_TMP=${KM_TMP:-$(mktemp -d /var/tmp/kmod-test.XXXXXX)}
 KM_MEM=${KM_MEM:-1536}
-KM_N=0
-
-km_ok() { # km_ok <cond-rc> <name>
-	KM_N=$((KM_N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $KM_N - $2"
-	else
-		echo "not ok $KM_N - $2"
-	fi
-}
-
-km_diag() { echo "# $*"; }
+# TAP: vx_ok, vx_diag, vx_done ... (tests/lib/tap.sh); the guest scripts source it too (/tap.sh).
+. "$KM_ROOT/tests/lib/tap.sh"
 
 km_cleanup() {
 	if [ -n "${VX_KEEP_TMP:-}" ]; then
-		km_diag "kept $KM_TMP"
+		vx_diag "kept $KM_TMP"
 	else
 		rm -rf "$KM_TMP"
 	fi
@@ -41,10 +31,8 @@ km_cleanup() {
 
 kmod_prepare() { # [with-daemon [with-qemu]]
 	local daemon= qtest=
-	[ -n "$KM_KDIR" ] && [ -n "$KM_KERNEL" ] || {
-		echo "1..0 # SKIP no Debian 6.1 kernel image/headers (tools/install-deps.sh)"
-		exit 0
-	}
+	[ -n "$KM_KDIR" ] && [ -n "$KM_KERNEL" ] ||
+		vx_skip_all "no Debian 6.1 kernel image/headers (tools/install-deps.sh)"
 	make -s -C "$KM_ROOT/kmod" KDIR="$KM_KDIR" >"$KM_TMP/kbuild.log" 2>&1 || {
 		cat "$KM_TMP/kbuild.log" >&2
 		return 1
@@ -76,7 +64,8 @@ kmod_guest_run() { # NAME SCRIPT TIMEOUT [qemu args]
 	shift 3
 	stage=$(mktemp -d "$KM_TMP/s.XXXXXX")
 	cp "$script" "$stage/test.sh" && chmod 755 "$stage/test.sh"
-	(cd "$stage" && echo test.sh | cpio --quiet -o -H newc -R 0:0 | gzip -n) >"$KM_TMP/$name.test.gz"
+	cp "$KM_ROOT/tests/lib/tap.sh" "$stage/tap.sh"
+	(cd "$stage" && printf 'test.sh\ntap.sh\n' | cpio --quiet -o -H newc -R 0:0 | gzip -n) >"$KM_TMP/$name.test.gz"
 	cp "$KM_BASE" "$initrd"
 	km_append "$initrd" "$KM_TMP/kmod.cpio.gz"
 	km_append "$initrd" "$KM_TMP/$name.test.gz"
@@ -93,14 +82,5 @@ kmod_guest_run() { # NAME SCRIPT TIMEOUT [qemu args]
 
 # Prints the guest's TAP lines (between KM-TAP-BEGIN and KM-TAP-END) renumbered into ours.
 km_relay_tap() { # <out-file>
-	local line
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "* | "not ok "*)
-			KM_N=$((KM_N + 1))
-			echo "$line" | sed -E "s/^(not )?ok [0-9]+/\1ok $KM_N/"
-			;;
-		"# "*) echo "$line" ;;
-		esac
-	done < <(sed -n '/^KM-TAP-BEGIN/,/^KM-TAP-END/p' "$1")
+	vx_relay_tap < <(sed -n '/^KM-TAP-BEGIN/,/^KM-TAP-END/p' "$1")
 }

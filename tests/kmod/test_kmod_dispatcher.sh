@@ -25,27 +25,27 @@ VX_KMOD_EXTRA="$(command -v xdp-loader)=/usr/sbin/xdp-loader
 export VX_KMOD_EXTRA
 if ! make -s -C "$KM_ROOT" BUILD="$KM_BUILD" "$KM_BUILD/vx-pkt" "$COUNT_OBJ" >&2 ||
 	! kmod_prepare with-daemon; then
-	km_ok 1 "vhost-xdpd, xdp_count.bpf.o and guest image build"
-	echo "1..$KM_N"
+	vx_ok 1 "vhost-xdpd, xdp_count.bpf.o and guest image build"
+	vx_done
 	exit 1
 fi
-km_ok 0 "vhost-xdpd, xdp_count.bpf.o and guest image build"
+vx_ok 0 "vhost-xdpd, xdp_count.bpf.o and guest image build"
 
 t0=$(date +%s)
 kmod_guest_run dispatcher "$(dirname "$0")/guest_dispatcher.sh" "${KM_TIMEOUT:-300}"
 rc=$?
 out=$KM_TMP/dispatcher.out
 [ $rc -eq 0 ] && grep -q '^KM-MARK done' "$out"
-km_ok $? "e2e-slow: guest ran the dispatcher test to the end ($(($(date +%s) - t0)) s)"
+vx_ok $? "e2e-slow: guest ran the dispatcher test to the end ($(($(date +%s) - t0)) s)"
 ! grep -q KM-INSMOD-FAIL "$out"
-km_ok $? "e2e-slow: veth loads"
+vx_ok $? "e2e-slow: veth loads"
 km_relay_tap "$out"
 # The guest prints 26 checks; fewer means it stopped early.
 n=$(sed -n '/^KM-TAP-BEGIN/,/^KM-TAP-END/p' "$out" | grep -cE '^(not )?ok ')
 [ "$n" -eq 26 ]
-km_ok $? "e2e-slow: all 26 guest checks ran ($n)"
+vx_ok $? "e2e-slow: all 26 guest checks ran ($n)"
 ! grep -q '^KM-DMESG-BAD' "$out"
-km_ok $? "e2e-slow: dmesg has no oops, BUG or WARNING"
+vx_ok $? "e2e-slow: dmesg has no oops, BUG or WARNING"
 grep '^KM-DMESG-BAD' "$out" | sed 's/^/# /'
 [ -n "${VX_VERBOSE:-}" ] && sed 's/^/# console: /' "$out"
-echo "1..$KM_N"
+vx_done

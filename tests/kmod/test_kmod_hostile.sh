@@ -9,11 +9,11 @@ set -uo pipefail
 trap km_cleanup EXIT
 
 if ! kmod_prepare; then
-	km_ok 1 "module (-Werror, 6.1 headers), hostile test and guest image build"
-	echo "1..$KM_N"
+	vx_ok 1 "module (-Werror, 6.1 headers), hostile test and guest image build"
+	vx_done
 	exit 1
 fi
-km_ok 0 "module (-Werror, 6.1 headers), hostile test and guest image build"
+vx_ok 0 "module (-Werror, 6.1 headers), hostile test and guest image build"
 cat >"$KM_TMP/guest.sh" <<'GUEST'
 for m in tun tap vhost_xdp; do insmod /lib/modules/$m.ko || echo "KM-INSMOD-FAIL $m"; done
 mount -t debugfs none /sys/kernel/debug
@@ -33,22 +33,22 @@ t0=$(date +%s)
 kmod_guest_run hostile "$KM_TMP/guest.sh" 240
 rc=$?
 out=$KM_TMP/hostile.out
-km_ok $rc "e2e-slow: guest booted, loaded vhost_xdp.ko and finished ($(( $(date +%s) - t0 )) s)"
+vx_ok $rc "e2e-slow: guest booted, loaded vhost_xdp.ko and finished ($(( $(date +%s) - t0 )) s)"
 grep -q KM-INSMOD-FAIL "$out"
-km_ok $((!$?)) "e2e-slow: tun, tap and vhost_xdp load"
+vx_ok $((!$?)) "e2e-slow: tun, tap and vhost_xdp load"
 km_relay_tap "$out"
 grep -q '^KM-HOSTILE-RC 0' "$out"
-km_ok $? "e2e-slow: every hostile case passed"
+vx_ok $? "e2e-slow: every hostile case passed"
 grep -q '^KM-REFUSAL-LOGGED' "$out"
-km_ok $? "e2e-slow: refused private memory is logged with what to change in the VMM"
+vx_ok $? "e2e-slow: refused private memory is logged with what to change in the VMM"
 grep -q '^KM-LIVE devices 0 events 0 files 0' "$out"
-km_ok $? "e2e-slow: no live object left: $(grep '^KM-LIVE' "$out")"
+vx_ok $? "e2e-slow: no live object left: $(grep '^KM-LIVE' "$out")"
 grep -q '^KM-RMMOD-OK' "$out"
-km_ok $? "e2e-slow: the module unloads"
+vx_ok $? "e2e-slow: the module unloads"
 grep -q '^KM-DMESG-BAD' "$out"
-km_ok $((!$?)) "e2e-slow: dmesg has no oops, BUG or WARNING"
+vx_ok $((!$?)) "e2e-slow: dmesg has no oops, BUG or WARNING"
 grep '^KM-DMESG-BAD' "$out" | sed 's/^/# /'
 if [ $rc -ne 0 ] || grep -q '^not ok' <(km_relay_tap "$out"); then
 	tail -n 40 "$out" | sed 's/^/# console: /'
 fi
-echo "1..$KM_N"
+vx_done

@@ -25,29 +25,29 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	exit 0
 fi
 if ! kmod_prepare with-daemon with-qemu; then
-	km_ok 1 "module, vhost-xdpd, kmod_qtest and guest image (with QEMU) build"
-	echo "1..$KM_N"
+	vx_ok 1 "module, vhost-xdpd, kmod_qtest and guest image (with QEMU) build"
+	vx_done
 	exit 1
 fi
-km_ok 0 "module, vhost-xdpd, kmod_qtest and guest image (with QEMU) build"
-km_diag "guest archive with QEMU: $(du -k "$KM_TMP/kmod.cpio.gz" | cut -f1) KiB"
+vx_ok 0 "module, vhost-xdpd, kmod_qtest and guest image (with QEMU) build"
+vx_diag "guest archive with QEMU: $(du -k "$KM_TMP/kmod.cpio.gz" | cut -f1) KiB"
 
 t0=$(date +%s)
 kmod_guest_run qemu "$(dirname "$0")/guest_qemu.sh" 400
-km_ok $? "e2e-slow: guest ran the QEMU test to the end ($(($(date +%s) - t0)) s)"
+vx_ok $? "e2e-slow: guest ran the QEMU test to the end ($(($(date +%s) - t0)) s)"
 out=$KM_TMP/qemu.out
 field() { # <line-regex> <key>
 	grep -E "$1" "$out" | tail -n1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 ! grep -q KM-INSMOD-FAIL "$out"
-km_ok $? "e2e-slow: tun, tap, veth, vhost, vhost_net and vhost_xdp load"
+vx_ok $? "e2e-slow: tun, tap, veth, vhost, vhost_net and vhost_xdp load"
 grep -q '^KM-VXD k0: serves /dev/vhost-xdp device' "$out"
-km_ok $? "e2e-slow: vhost-xdpd took QEMU's /dev/vhost-xdp device"
+vx_ok $? "e2e-slow: vhost-xdpd took QEMU's /dev/vhost-xdp device"
 km_relay_tap "$out"
 grep -q '^KM-MARK qtest rc=0' "$out"
-km_ok $? "e2e-slow: kmod_qtest passed every check ($(field '^KM-QT-DONE' secs) s in the guest)"
+vx_ok $? "e2e-slow: kmod_qtest passed every check ($(field '^KM-QT-DONE' secs) s in the guest)"
 ! grep -q '^KM-MARK qemu-vhost-fallback' "$out"
-km_ok $? "e2e-slow: QEMU never fell back to its own virtio-net (vhost start did not fail)"
+vx_ok $? "e2e-slow: QEMU never fell back to its own virtio-net (vhost start did not fail)"
 # Three rounds of N frames each way; the daemon's port counters must show them.
 n=$(grep -c '^KM-QT-TX' "$out")
 sum() { # <key>: the sum of key= over the KM-QT-TX/RX lines
@@ -56,24 +56,24 @@ sum() { # <key>: the sum of key= over the KM-QT-TX/RX lines
 sent=$(sum sent)
 intact=$(sum intact)
 [ "$n" -eq 3 ] && [ "$sent" -gt 0 ] && [ "$intact" = "$sent" ]
-km_ok $? "e2e-slow: frames intact both ways over $n rounds: ${intact:-0} of ${sent:-0}"
+vx_ok $? "e2e-slow: frames intact both ways over $n rounds: ${intact:-0} of ${sent:-0}"
 rx=$(field '^KM-MARK stats' rx)
 tx=$(field '^KM-MARK stats' tx)
 half=$((${sent:-0} / 2))
 [ "$half" -gt 0 ] && [ "${rx:-0}" -ge "$half" ] && [ "${tx:-0}" -ge "$half" ]
-km_ok $? "e2e-slow: vhost-xdpd counted at least those (to the device ${rx:-0}, from it ${tx:-0}, sent $half each way)"
+vx_ok $? "e2e-slow: vhost-xdpd counted at least those (to the device ${rx:-0}, from it ${tx:-0}, sent $half each way)"
 grep -q '^KM-VXD k0: /dev/vhost-xdp device [0-9]* closed' "$out"
-km_ok $? "e2e-slow: the daemon saw the device closed when QEMU exited"
+vx_ok $? "e2e-slow: the daemon saw the device closed when QEMU exited"
 grep -q '^KM-MARK live devices 0 events 0 files 0' "$out"
-km_ok $? "e2e-slow: the module holds nothing afterwards: $(grep '^KM-MARK live' "$out")"
+vx_ok $? "e2e-slow: the module holds nothing afterwards: $(grep '^KM-MARK live' "$out")"
 grep -q '^KM-MARK daemon-exit rc=0' "$out"
-km_ok $? "e2e-slow: vhost-xdpd exits cleanly on SIGTERM"
+vx_ok $? "e2e-slow: vhost-xdpd exits cleanly on SIGTERM"
 grep -q '^KM-MARK rmmod-ok' "$out"
-km_ok $? "e2e-slow: the module unloads after the run"
+vx_ok $? "e2e-slow: the module unloads after the run"
 ! grep -q '^KM-DMESG-BAD' "$out"
-km_ok $? "e2e-slow: dmesg has no oops, BUG or WARNING"
+vx_ok $? "e2e-slow: dmesg has no oops, BUG or WARNING"
 grep -E '^KM-DMESG-BAD|^# (qemu|stats|vxd-warn):' "$out" | sed 's/^/# /'
 if [ -n "${VX_VERBOSE:-}" ] || grep -q '^not ok' <(km_relay_tap "$out"); then
 	sed 's/^/# console: /' "$out" | tail -n 80
 fi
-echo "1..$KM_N"
+vx_done

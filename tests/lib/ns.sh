@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared shell helpers for namespace tests. Source it; it defines the test
-# topology and a TAP emitter. Everything it creates carries the run's
+# topology, the TAP emitter (tests/lib/tap.sh) and the daemon's counters. Everything it creates carries the run's
 # suffix and is removed by vx_ns_teardown (called from an EXIT trap).
 #
 #   netns vxh-$VX_ID ("host")           netns vxp-$VX_ID ("peer")
@@ -18,42 +18,8 @@ VX_HOST_IP=10.77.0.1
 VX_PEER_IP=10.77.0.100
 VX_TMP=${VX_TMP:-$(mktemp -d /tmp/vx-test.XXXXXX)}
 
-_vx_tap_n=0
-_vx_tap_fail=0
-vx_ok() { # vx_ok <rc> <description>
-	_vx_tap_n=$((_vx_tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $_vx_tap_n - $2"
-	else
-		echo "not ok $_vx_tap_n - $2"
-		_vx_tap_fail=$((_vx_tap_fail + 1))
-	fi
-}
-vx_check() { # vx_check <description> <command...>
-	local d=$1
-	shift
-	"$@"
-	vx_ok $? "$d"
-}
-# vx_todo <rc> <description> <reason>: a TAP check marked TODO; a failure
-# is reported but does not fail the test (vx_done).
-vx_todo() {
-	_vx_tap_n=$((_vx_tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $_vx_tap_n - $2 # TODO $3"
-	else
-		echo "not ok $_vx_tap_n - $2 # TODO $3"
-	fi
-}
-vx_diag() { echo "# $*"; }
-vx_done() {
-	echo "1..$_vx_tap_n"
-	[ "$_vx_tap_fail" -eq 0 ]
-}
-vx_skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
+# TAP: vx_ok, vx_check, vx_skip, vx_todo, vx_diag, vx_done, vx_skip_all (tests/lib/tap.sh).
+. "$VX_ROOT/tests/lib/tap.sh"
 
 vx_in_host() { ip netns exec "$VX_HNS" "$@"; }
 vx_in_peer() { ip netns exec "$VX_PNS" "$@"; }
@@ -116,9 +82,35 @@ vx_wait_path() {
 	return 1
 }
 
-# Prints one counter from the daemon's stats file: vx_stat <object> <counter>
+# The daemon's counters (its --stats-file, rewritten every second):
+#   vx_stat <object> <counter>              the value now (0 if absent)
+#   vx_stat_settled <object> <counter> <want> [tenths]  waits (3 s) until it is want
+#   vx_stat_mark "<object> <counter>"...    remembers values; vx_stat_delta gives the increase
+#   vx_stat_delta <object> <counter>        increase since vx_stat_mark
 vx_stat() {
 	awk -v o="$1" -v c="$2" '$1 == o && $2 == c { v = $3 } END { print v + 0 }' "$VX_TMP/stats"
+}
+
+vx_stat_settled() {
+	local i
+	for ((i = 0; i < ${4:-30}; i++)); do
+		[ "$(vx_stat "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	vx_diag "$1 $2 = $(vx_stat "$1" "$2"), want $3"
+	return 1
+}
+
+declare -gA _vx_stat_base
+vx_stat_mark() {
+	local k
+	for k in "$@"; do
+		_vx_stat_base[$k]=$(vx_stat "${k% *}" "${k#* }")
+	done
+}
+
+vx_stat_delta() {
+	echo $(($(vx_stat "$1" "$2") - ${_vx_stat_base[$1 $2]:-0}))
 }
 
 vx_daemon_stop() {

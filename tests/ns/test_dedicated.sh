@@ -41,16 +41,6 @@ guest_start() {
 		--nb-cores=1 --forward-mode=macswap && vx_testpmd_ready g 30
 }
 
-stat_is() { # stat_is <object> <counter> <want>
-	local i
-	for ((i = 0; i < 30; i++)); do
-		[ "$(vx_stat "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-	done
-	vx_diag "$1 $2 = $(vx_stat "$1" "$2"), want $3"
-	return 1
-}
-
 # echo_n <n> <size> <description>: n frames to the guest come back intact.
 echo_n() {
 	local rpid rc
@@ -87,10 +77,10 @@ echo_n "$N" 60 "dedicated, 64-byte frames"
 echo_n 200 1514 "dedicated, 1518-byte frames"
 total=$((N + 200))
 vx_check "rx_in_place == rx_packets == $total" \
-	bash -c "$(declare -f stat_is vx_stat vx_diag); VX_TMP=$VX_TMP; stat_is vm0 rx_in_place $total && stat_is vm0 rx_packets $total"
+	bash -c "$(declare -f vx_stat_settled vx_stat vx_diag); VX_TMP=$VX_TMP; vx_stat_settled vm0 rx_in_place $total && vx_stat_settled vm0 rx_packets $total"
 vx_check "tx_in_place == tx_packets == $total (no frame copied by the daemon)" \
-	bash -c "$(declare -f stat_is vx_stat vx_diag); VX_TMP=$VX_TMP; stat_is vm0 tx_in_place $total && stat_is vm0 tx_packets $total"
-vx_check "no RX buffer refused" stat_is vm0 rx_buf_refused 0
+	bash -c "$(declare -f vx_stat_settled vx_stat vx_diag); VX_TMP=$VX_TMP; vx_stat_settled vm0 tx_in_place $total && vx_stat_settled vm0 tx_packets $total"
+vx_check "no RX buffer refused" vx_stat_settled vm0 rx_buf_refused 0
 maps1=$(umem_maps)
 
 # --- 2. the guest leaves and comes back ---
@@ -107,14 +97,14 @@ vx_check "the UMEM mappings did not pile up ($maps1 before, $(umem_maps) now)" \
 	test "$(umem_maps)" -le "$maps1"
 
 # --- 3. frames longer than the checked buffers ---
-vx_check "stats caught up (rx_packets == $((total + 300)))" stat_is vm0 rx_packets $((total + 300))
+vx_check "stats caught up (rx_packets == $((total + 300)))" vx_stat_settled vm0 rx_packets $((total + 300))
 before=$(vx_stat vm0 rx_packets)
 vx_in_host ip link set dev "$VX_NIC" mtu 3000
 vx_in_peer ip link set dev "$VX_PEER" mtu 3000
 vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$GMAC" --count 50 --size 2000 --rate 5000 >/dev/null
 vx_check "2000-byte frames dropped by the steering program (steer_drop_too_big == 50)" \
-	stat_is vm0 steer_drop_too_big 50
-vx_check "  ...none reached the guest" stat_is vm0 rx_packets "$before"
+	vx_stat_settled vm0 steer_drop_too_big 50
+vx_check "  ...none reached the guest" vx_stat_settled vm0 rx_packets "$before"
 vx_in_host ip link set dev "$VX_NIC" mtu 1500
 vx_in_peer ip link set dev "$VX_PEER" mtu 1500
 echo_n 100 1514 "MTU back to 1500"
@@ -129,9 +119,9 @@ vx_wait_path "$SOCK" 10
 VXG_PID=$!
 sleep 1
 echo_n 500 60 "vx-guest (memfd)"
-vx_check "vx-guest frames went in place" stat_is vm0 rx_in_place 500
+vx_check "vx-guest frames went in place" vx_stat_settled vm0 rx_in_place 500
 vx_check "  ...and came back copied (tx=copy: tx_packets 500, tx_in_place 0)" \
-	bash -c "$(declare -f stat_is vx_stat vx_diag); VX_TMP=$VX_TMP; stat_is vm0 tx_packets 500 && stat_is vm0 tx_in_place 0"
+	bash -c "$(declare -f vx_stat_settled vx_stat vx_diag); VX_TMP=$VX_TMP; vx_stat_settled vm0 tx_packets 500 && vx_stat_settled vm0 tx_in_place 0"
 # The guest stops taking frames (SIGSTOP) while 400 arrive, more than its 256
 # RX buffers: the rest land in the daemon's spares and wait in the backlog
 # (dq.h) instead of being dropped by the kernel; all come back once it resumes.
@@ -147,7 +137,7 @@ kill -CONT "$VXG_PID"
 wait $rpid
 vx_ok $? "guest paused while 400 frames arrived: all came back intact ($(cat "$VX_TMP/recv.out"))"
 vx_check "  ...none dropped by the kernel (rx_drop_kernel 0), rx_packets 900" \
-	bash -c "$(declare -f stat_is vx_stat vx_diag); VX_TMP=$VX_TMP; stat_is vm0 rx_drop_kernel 0 && stat_is vm0 rx_packets 900"
+	bash -c "$(declare -f vx_stat_settled vx_stat vx_diag); VX_TMP=$VX_TMP; vx_stat_settled vm0 rx_drop_kernel 0 && vx_stat_settled vm0 rx_packets 900"
 in1=$(vx_stat vm0 rx_in_place)
 vx_diag "rx_in_place +$((in1 - in0)) of 400"
 vx_ok $(((in1 - in0) < 200 || (in1 - in0) >= 400)) "  ...the guest's own buffers took the first ones in place, spares the rest ($((in1 - in0)) of 400 in place)"

@@ -62,10 +62,10 @@ COUNTERS="queue_broken tx_packets tx_drop_runt rx_drop_too_big rx_drop_not_ready
 stat_mark() {
 	local c
 	for c in $COUNTERS; do
-		base[$c]=$(vx_stat vm0 "$c")
+		vx_stat_mark "vm0 $c"
 	done
 }
-delta() { echo $(($(vx_stat vm0 "$1") - ${base[$1]})); }
+delta() { vx_stat_delta vm0 "$1"; }
 
 # Waits (3 s at most) until vm0's tx_packets went up by at least $1: the
 # snapshot then covers everything the case did before its last frame.

@@ -46,19 +46,6 @@ guest_launch() {
 		--mbuf-size=10240 --max-pkt-len=9018
 }
 
-stat_settled() { # stat_settled <object> <counter> <value>: within 3 s
-	local i
-	for ((i = 0; i < 30; i++)); do
-		[ "$(vx_stat "$1" "$2")" -eq "$3" ] && return 0
-		sleep 0.1
-	done
-	vx_diag "$1 $2 is $(vx_stat "$1" "$2"), want $3"
-	return 1
-}
-
-declare -A base
-mark() { local k; for k in "$@"; do base[$k]=$(vx_stat ${k% *} ${k#* }); done; }
-delta() { echo $(($(vx_stat "$1" "$2") - ${base[$1 $2]:-0})); }
 
 # echo_size <vlan> <size>: N frames of <size> bytes (untagged size) to the
 # guest and back, intact.
@@ -67,7 +54,7 @@ echo_size() {
 	[ "$1" != 0 ] && v=(--vlan "$1")
 	vx_testpmd_cmd g "clear port stats all"
 	vx_testpmd_cmd g start
-	mark "nic rx_multibuf" "nic tx_multibuf" "vm0 rx_packets" "vm0 tx_packets"
+	vx_stat_mark "nic rx_multibuf" "nic tx_multibuf" "vm0 rx_packets" "vm0 tx_packets"
 	vx_in_peer "$PKT" recv --dev "$VX_PEER" --src "$GMAC" --count "$N" --timeout 20 \
 		"${v[@]}" >"$VX_TMP/recv.out" &
 	local rpid=$!
@@ -80,24 +67,24 @@ echo_size() {
 	vx_ok $rc "vlan $1: $N frames of $2 bytes to the guest and back, intact"
 	vx_testpmd_cmd g stop
 	sleep 1.2	# the stats file is rewritten every second
-	vx_ok $(($(delta vm0 rx_packets) != N || $(delta vm0 tx_packets) != N)) \
+	vx_ok $(($(vx_stat_delta vm0 rx_packets) != N || $(vx_stat_delta vm0 tx_packets) != N)) \
 		"vlan $1, $2 bytes: vm0 rx_packets and tx_packets went up by $N"
 	# Frames longer than one 2048-byte UMEM frame (1792 bytes from the kernel) use several.
 	mb=0
 	[ "$(($2 + (${1} != 0 ? 4 : 0)))" -gt 1792 ] && mb=$N
-	vx_ok $(($(delta nic rx_multibuf) != mb)) \
-		"vlan $1, $2 bytes: nic rx_multibuf went up by $mb (got $(delta nic rx_multibuf))"
+	vx_ok $(($(vx_stat_delta nic rx_multibuf) != mb)) \
+		"vlan $1, $2 bytes: nic rx_multibuf went up by $mb (got $(vx_stat_delta nic rx_multibuf))"
 	mb=0
 	[ "$2" -gt 1788 ] && mb=$N
 	[ "$2" -le 2044 ] && mb=0
-	vx_ok $(($(delta nic tx_multibuf) != mb)) \
-		"vlan $1, $2 bytes: nic tx_multibuf went up by $mb (got $(delta nic tx_multibuf))"
+	vx_ok $(($(vx_stat_delta nic tx_multibuf) != mb)) \
+		"vlan $1, $2 bytes: nic tx_multibuf went up by $mb (got $(vx_stat_delta nic tx_multibuf))"
 }
 
 # A guest frame over the MTU + 14: testpmd txonly sends 9100-byte frames.
 oversize() {
 	local sent
-	mark "vm0 tx_drop_too_big" "nic tx_frames"
+	vx_stat_mark "vm0 tx_drop_too_big" "nic tx_frames"
 	vx_testpmd_cmd g "clear port stats all"
 	vx_testpmd_cmd g "set fwd txonly"
 	vx_testpmd_cmd g "set txpkts 9100"
@@ -108,9 +95,9 @@ oversize() {
 	sent=$(vx_testpmd_stat g 0 TX-packets)
 	vx_diag "testpmd sent ${sent:-?} frames of 9100 bytes"
 	vx_ok $((${sent:-0} == 0)) "oversize: testpmd sent 9100-byte frames"
-	vx_ok $(($(delta vm0 tx_drop_too_big) != ${sent:-0})) \
-		"oversize: every one counted in vm0 tx_drop_too_big ($(delta vm0 tx_drop_too_big))"
-	vx_ok $(($(delta nic tx_frames) != 0)) "oversize: none went to the wire"
+	vx_ok $(($(vx_stat_delta vm0 tx_drop_too_big) != ${sent:-0})) \
+		"oversize: every one counted in vm0 tx_drop_too_big ($(vx_stat_delta vm0 tx_drop_too_big))"
+	vx_ok $(($(vx_stat_delta nic tx_frames) != 0)) "oversize: none went to the wire"
 	vx_testpmd_cmd g "set fwd macswap"
 }
 
@@ -141,7 +128,7 @@ for s in $SIZES; do
 	echo_size 0 "$s"
 done
 oversize
-vx_check "untagged: no UMEM frame held afterwards (nic umem_held 0)" stat_settled nic umem_held 0
+vx_check "untagged: no UMEM frame held afterwards (nic umem_held 0)" vx_stat_settled nic umem_held 0
 vx_daemon_stop
 vx_ok $((VX_DAEMON_RC != 0)) "daemon exited cleanly"
 
@@ -151,7 +138,7 @@ vx_ok $? "daemon up with a VLAN 100 port, guest link up again"
 for s in $SIZES; do
 	echo_size 100 "$s"
 done
-vx_check "vlan: no UMEM frame held afterwards (nic umem_held 0)" stat_settled nic umem_held 0
+vx_check "vlan: no UMEM frame held afterwards (nic umem_held 0)" vx_stat_settled nic umem_held 0
 vx_testpmd_stop g
 vx_daemon_stop
 vx_ok $((VX_DAEMON_RC != 0)) "daemon exited cleanly"

@@ -61,18 +61,10 @@ xstat() { # xstat NAME: one counter of "show port xstats 0"
 	vx_testpmd_query g "show port xstats 0" | awk -v k="$1:" '$1 == k { print $2 }' | tail -n 1
 }
 
-declare -A base
 stat_mark() {
-	local k
-	for k in "worker0 rx_frames" "worker1 rx_frames" "worker0 tx_frames" "worker1 tx_frames" \
+	vx_stat_mark "worker0 rx_frames" "worker1 rx_frames" "worker0 tx_frames" "worker1 tx_frames" \
 		"vm0 rx_packets" "vm0 tx_packets" "vm0 rx_drop_no_buffer" "vm0 queue_broken" \
-		"nic rx_drop_kernel" "nic tx_drop_no_frame" "nic tx_frames" "nic rx_frames"; do
-		base[$k]=$(vx_stat "${k% *}" "${k#* }")
-	done
-}
-
-stat_delta() { # stat_delta OBJ COUNTER: increase since stat_mark (after a stats write)
-	echo $(($(vx_stat "$1" "$2") - ${base[$1 $2]:-0}))
+		"nic rx_drop_kernel" "nic tx_drop_no_frame" "nic tx_frames" "nic rx_frames"
 }
 
 stats_settle() { sleep 1.2; } # the stats file is rewritten every second
@@ -129,12 +121,12 @@ q1=$(xstat rx_q1_good_packets)
 vx_diag "guest rx_q0_good_packets ${q0:-?} rx_q1_good_packets ${q1:-?}"
 vx_ok $((${q0:-0} != N || ${q1:-0} != N)) "  ... NIC queue 0 fed guest RX queue 0 and queue 1 fed RX queue 1"
 for w in 0 1; do
-	r=$(stat_delta worker$w rx_frames)
-	t=$(stat_delta worker$w tx_frames)
+	r=$(vx_stat_delta worker$w rx_frames)
+	t=$(vx_stat_delta worker$w tx_frames)
 	vx_diag "worker$w: rx_frames +$r tx_frames +$t"
 	vx_ok $((r != N || t != N)) "  ... worker $w took $N frames from its NIC queue and sent $N back"
 done
-vx_ok "$(stat_delta vm0 queue_broken)" "  ... no queue broken"
+vx_ok "$(vx_stat_delta vm0 queue_broken)" "  ... no queue broken"
 
 # Guest TX on both queues: whatever testpmd sent reaches the peer.
 before=$(vx_in_peer cat /sys/class/net/"$VX_PEER"/statistics/rx_packets)
@@ -148,8 +140,8 @@ sleep 0.5
 sent=$(vx_testpmd_stat g 0 TX-packets)
 got=$(($(vx_in_peer cat /sys/class/net/"$VX_PEER"/statistics/rx_packets) - before))
 stats_settle
-t0=$(stat_delta worker0 tx_frames)
-t1=$(stat_delta worker1 tx_frames)
+t0=$(vx_stat_delta worker0 tx_frames)
+t1=$(vx_stat_delta worker1 tx_frames)
 vx_diag "txonly: testpmd sent ${sent:-?}, the peer got $got; worker0 +$t0, worker1 +$t1"
 vx_ok $((${sent:-0} == 0 || got != ${sent:-0})) "2 pairs, guest TX: the peer received every frame testpmd sent"
 vx_ok $((t0 == 0 || t1 == 0 || t0 + t1 != ${sent:-0})) "  ... both workers sent, from their own queue pair"
@@ -164,7 +156,7 @@ echo_both "$N" 5000
 vx_ok $? "1 pair: $N frames from each of two NIC queues came back intact"
 q0=$(xstat rx_q0_good_packets)
 vx_ok $((${q0:-0} != 2 * N)) "  ... all $((2 * N)) in guest RX queue 0 (got ${q0:-?})"
-r1=$(stat_delta worker1 rx_frames)
+r1=$(vx_stat_delta worker1 rx_frames)
 vx_ok $((r1 != N)) "  ... worker 1 delivered its $N into the pair worker 0 owns (+$r1)"
 # Both workers write the one RX ring at full speed: a lost lock would show
 # as a corrupted, duplicated or lost frame, or a broken queue.
@@ -173,23 +165,23 @@ rc=$?
 read -r _ recvd _ ok _ bad <"$VX_TMP/recv.out"
 # Every frame that did not come back is counted somewhere: no guest buffer,
 # the kernel's AF_XDP rings (before the daemon saw it), no UMEM frame for TX.
-nob=$(stat_delta vm0 rx_drop_no_buffer)
-kdrop=$(stat_delta nic rx_drop_kernel)
-nof=$(stat_delta nic tx_drop_no_frame)
+nob=$(vx_stat_delta vm0 rx_drop_no_buffer)
+kdrop=$(vx_stat_delta nic rx_drop_kernel)
+nof=$(vx_stat_delta nic tx_drop_no_frame)
 drops=$((nob + kdrop + nof))
-vx_diag "flood: nic rx_frames +$(stat_delta nic rx_frames), vm0 rx_packets +$(stat_delta vm0 rx_packets), vm0 tx_packets +$(stat_delta vm0 tx_packets), nic tx_frames +$(stat_delta nic tx_frames)"
+vx_diag "flood: nic rx_frames +$(vx_stat_delta nic rx_frames), vm0 rx_packets +$(vx_stat_delta vm0 rx_packets), vm0 tx_packets +$(vx_stat_delta vm0 tx_packets), nic tx_frames +$(vx_stat_delta nic tx_frames)"
 vx_diag "flood: received ${recvd:-?} ok ${ok:-?} bad ${bad:-?}; daemon rx_drop_no_buffer +$nob, nic rx_drop_kernel +$kdrop, tx_drop_no_frame +$nof"
 vx_ok $((${bad:-1} != 0)) "1 pair, flood from both queues: no frame corrupted or duplicated"
 # What the guest itself does not echo (testpmd drops when its TX ring is
 # full) is its own, and so is what the peer's packet socket loses at this
 # rate (vx-pkt recv): the daemon must account for every frame it was handed.
-rxf=$(stat_delta nic rx_frames)
-rxp=$(stat_delta vm0 rx_packets)
-txf=$(stat_delta nic tx_frames)
+rxf=$(vx_stat_delta nic rx_frames)
+rxp=$(vx_stat_delta vm0 rx_packets)
+txf=$(vx_stat_delta nic tx_frames)
 vx_ok $((rxf < 40000 * 9 / 10 || rxp + drops != rxf)) \
 	"  ... every frame the daemon took ($rxf) delivered ($rxp) or counted as dropped ($drops)"
 vx_diag "flood: the guest sent back $txf frames through the daemon, the peer's socket got ${ok:-0}"
-vx_ok "$(stat_delta vm0 queue_broken)" "  ... no queue broken"
+vx_ok "$(vx_stat_delta vm0 queue_broken)" "  ... no queue broken"
 vx_testpmd_cmd g start
 vx_testpmd_link_up g && echo_both 200 2000
 vx_ok $? "  ... and the port still echoes afterwards"

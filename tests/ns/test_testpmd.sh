@@ -67,14 +67,10 @@ backend_stop() {
 }
 
 # The daemon's counters only move forward; tests compare differences.
-declare -A base
 stat_mark() {
-	local k
 	[ -f "$VX_TMP/stats" ] || return 0
-	for k in "vm0 rx_packets" "vm0 tx_packets" "vm0 steer_redirect" "nic rx_frames" \
-		"nic tx_frames"; do
-		base[$k]=$(vx_stat "${k% *}" "${k#* }")
-	done
+	vx_stat_mark "vm0 rx_packets" "vm0 tx_packets" "vm0 steer_redirect" "nic rx_frames" \
+		"nic tx_frames"
 }
 
 # check_stat <object> <counter> <expected increase>; the file is rewritten
@@ -82,11 +78,11 @@ stat_mark() {
 check_stat() {
 	local got i
 	if [ "$BACKEND" = dpdk ]; then
-		vx_ok 0 "daemon $1 $2 == $3 # SKIP DPDK stand-in"
+		vx_skip "daemon $1 $2 == $3" "DPDK stand-in"
 		return
 	fi
 	for ((i = 0; i < 30; i++)); do
-		got=$(($(vx_stat "$1" "$2" 2>/dev/null) - ${base[$1 $2]:-0}))
+		got=$(vx_stat_delta "$1" "$2" 2>/dev/null)
 		[ "$got" -eq "$3" ] && break
 		sleep 0.1
 	done

@@ -50,16 +50,6 @@ echo_via() {
 	vx_testpmd_cmd g stop
 }
 
-stat_settled() { # stat_settled <object> <counter> <want>
-	local i
-	for ((i = 0; i < 30; i++)); do
-		[ "$(vx_stat "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-	done
-	vx_diag "$1 $2 = $(vx_stat "$1" "$2"), want $3"
-	return 1
-}
-
 vx_ns_setup || { echo "Bail out! namespace setup failed"; exit 1; }
 vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 vx_in_peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
@@ -71,7 +61,7 @@ vx_wait_path "$SOCK" 10
 guest_start ""
 vx_ok $? "poll mode: testpmd connected"
 echo_via 10 "$N" "poll mode, VLAN 10"
-vx_check "poll+vlan: steer_redirect == $N" stat_settled vm0 steer_redirect "$N"
+vx_check "poll+vlan: steer_redirect == $N" vx_stat_settled vm0 steer_redirect "$N"
 vx_check "poll+vlan: rx_packets == tx_packets == $N" \
 	bash -c "stat_ok() { [ \$(awk -v c=\$1 '\$1==\"vm0\" && \$2==c {print \$3}' $VX_TMP/stats) = $N ]; }; stat_ok rx_packets && stat_ok tx_packets"
 # Untagged frames to the guest's MAC belong to another VLAN: not the guest's.
@@ -79,7 +69,7 @@ vx_testpmd_cmd g start
 vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$GMAC" --count 100 --rate 5000 >/dev/null
 sleep 1.5
 vx_testpmd_cmd g stop
-vx_check "untagged frames to a VLAN port's MAC never reach it" stat_settled vm0 rx_packets "$N"
+vx_check "untagged frames to a VLAN port's MAC never reach it" vx_stat_settled vm0 rx_packets "$N"
 vx_check "  ...they went to the host stack (steer_pass_host >= 100)" \
 	bash -c "[ \$(awk '\$1==\"nic\" && \$2==\"steer_pass_host\" {print \$3}' $VX_TMP/stats) -ge 100 ]"
 vx_testpmd_stop g
@@ -92,8 +82,8 @@ vx_wait_path "$SOCK" 10
 guest_start ",mrg_rxbuf=0"
 vx_ok $? "mrg_rxbuf=0: testpmd connected"
 echo_via 0 "$N" "event mode without MRG_RXBUF"
-vx_check "no-mrg: rx_packets == $N" stat_settled vm0 rx_packets "$N"
-vx_check "no-mrg: nothing dropped as too big" stat_settled vm0 rx_drop_too_big 0
+vx_check "no-mrg: rx_packets == $N" vx_stat_settled vm0 rx_packets "$N"
+vx_check "no-mrg: nothing dropped as too big" vx_stat_settled vm0 rx_drop_too_big 0
 vx_testpmd_stop g
 vx_daemon_stop
 vx_ok "$VX_DAEMON_RC" "event mode: clean exit"

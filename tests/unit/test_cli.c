@@ -37,6 +37,7 @@ static int parse_v(const char *first, va_list ap)
 	}
 	argv[argc] = NULL;
 	err[0] = 0;
+	vx_cli_free(&cfg); /* the previous parse's ports: vx_cli_parse starts afresh */
 	return vx_cli_parse(&cfg, argc, argv, err, sizeof(err));
 }
 
@@ -206,7 +207,7 @@ static void test_ports(void)
 static void test_max_ports(void)
 {
 	static char specs[VX_MAX_PORTS + 1][80];
-	static char *argv[2 * (VX_MAX_PORTS + 1) + 4];
+	static char *argv[2 * (VX_MAX_PORTS + 1) + 4 + 1]; /* and the NULL after them */
 	char prog[] = "vhost-xdpd", nic[] = "--nic", eth[] = "eth0", port[] = "--port";
 	char sdir[] = "--socket-dir=/tmp";
 	int argc = 0, i;
@@ -222,8 +223,10 @@ static void test_max_ports(void)
 		argv[argc++] = specs[i];
 	}
 	argv[argc] = NULL;
+	vx_cli_free(&cfg);
 	tap_is(vx_cli_parse(&cfg, argc - 2, argv, err, sizeof(err)), 0, "VX_MAX_PORTS ports");
 	tap_is(cfg.nports, VX_MAX_PORTS, "  ... all there");
+	vx_cli_free(&cfg);
 	refused(vx_cli_parse(&cfg, argc, argv, err, sizeof(err)), "VX_MAX_PORTS + 1 ports");
 }
 
@@ -351,5 +354,6 @@ int main(void)
 	test_options();
 	test_reparse();
 	test_kdev();
+	vx_cli_free(&cfg);
 	return tap_done();
 }

@@ -693,6 +693,7 @@ static void map_refused(const char *what, uint64_t desc, uint64_t avail, uint64_
 	vq.avail_uva = avail;
 	vq.used_uva = used;
 	tap_ok(vx_vq_map(&vq) < 0 && !vq.ready && vx_vq_pop(&vq, &c) == 0, "%s", what);
+	vx_vq_free(&vq);
 }
 
 static void test_map(void)
@@ -723,6 +724,7 @@ static void test_map(void)
 	vq.used_uva = FX_UVA_B + FX_SIZE_B - 8 - 8 * NUM;
 	tap_ok(vx_vq_map(&vq) == 0 && vq.ready,
 	       "desc table ending at the region end, avail right before it, used in B: accepted");
+	vx_vq_free(&vq);
 }
 
 /* Dirty logging of used-ring writes and of data written into the guest. */
