@@ -150,14 +150,54 @@ static bool vxk_dev_connected(const struct vxk_dev *d)
 	return vxk_attached && vxk_ready && d->gen == vxk_gen;
 }
 
+/* The wait of a device ends with an answer, or when its daemon goes away. */
+static bool vxk_answered(const struct vxk_dev *d)
+{
+	return READ_ONCE(d->acked) || READ_ONCE(vxk_gen) != d->gen;
+}
+
 /*
  * Queues e for the daemon and waits for its answer. Consumes e. Returns the
- * daemon's result, -ENOTCONN without a daemon (or when it goes away), or
+ * daemon's result, -ENOTCONN without a daemon (or when it goes away),
+ * -ERESTARTSYS for a signal that came before the daemon took e, or
  * -ETIMEDOUT/-EINTR; after those two the device is broken, because the
  * daemon may still apply the request.
+ *
+ * Signals. vhost-net never fails an ioctl because of a signal: its ioctls
+ * take mutexes (drivers/vhost/vhost.c, net.c: mutex_lock, and flushes that
+ * wait uninterruptibly), so a stop (SIGSTOP, a debugger, the cgroup
+ * freezer) or a handler only takes effect when the ioctl is done. Here the
+ * wait has two phases, by whether the daemon took e with VXK_CTL_NEXT
+ * (d->pending == e while it is queued):
+ *
+ *  - Queued: the daemon has not seen the request, so it can be withdrawn.
+ *    The wait is interruptible; on a signal e leaves the queue and the
+ *    ioctl returns -ERESTARTSYS. The signal code then restarts the ioctl
+ *    for a stop/continue, an ignored signal or an SA_RESTART handler
+ *    (arch/x86/kernel/signal.c: handle_signal() turns -ERESTARTSYS into
+ *    -EINTR only for a handler without SA_RESTART; arch_do_signal_or_restart()
+ *    restarts it when get_signal() in kernel/signal.c delivered no handler),
+ *    and the restarted ioctl sends the same request anew: the daemon sees
+ *    it once. A handler without SA_RESTART gets EINTR with nothing applied,
+ *    so the device stays usable. A fatal signal ends the process anyway.
+ *
+ *  - Taken: the daemon may be applying it; its answer must not be lost,
+ *    and sending it again is not safe (GET_VRING_BASE stops the ring, and a
+ *    handler without SA_RESTART would never send it again). The wait is
+ *    killable only (TASK_KILLABLE), still bounded by the same deadline, so
+ *    other signals are delivered at most VXK_ACK_TIMEOUT_MS late, after the
+ *    ioctl returned the daemon's answer. SIGKILL breaks the device (as a
+ *    timeout does); nobody sees that ioctl's result.
+ *
+ * A VXK_CTL_NEXT whose copy to the daemon fails puts e back (d->pending ==
+ * e again, wake-up on d->wq): the wait is then in the first phase again.
+ * The deadline counts from the first queueing; a restarted ioctl is a new
+ * call with a new deadline.
  */
 static int vxk_call(struct vxk_dev *d, struct vxk_ev *e, u64 *value)
 {
+	unsigned long deadline = jiffies + msecs_to_jiffies(VXK_ACK_TIMEOUT_MS);
+	bool queued;
 	long left;
 	int ret;
 
@@ -177,25 +217,44 @@ static int vxk_call(struct vxk_dev *d, struct vxk_ev *e, u64 *value)
 	mutex_unlock(&vxk_lock);
 	wake_up_interruptible(&vxk_ctl_wq);
 
-	left = wait_event_interruptible_timeout(d->wq,
-						READ_ONCE(d->acked) || READ_ONCE(vxk_gen) != d->gen,
-						msecs_to_jiffies(VXK_ACK_TIMEOUT_MS));
-
 	mutex_lock(&vxk_lock);
+	for (;;) {
+		queued = d->pending == e;
+		if (d->acked) {
+			ret = d->result;
+			if (value)
+				*value = d->value;
+			break;
+		}
+		if (d->gen != vxk_gen) {
+			ret = -ENOTCONN;
+			break;
+		}
+		if (queued && signal_pending(current)) {
+			ret = -ERESTARTSYS; /* withdrawn below, never seen by the daemon */
+			break;
+		}
+		left = (long)(deadline - jiffies);
+		if (left <= 0 || fatal_signal_pending(current)) {
+			d->broken = true;
+			ret = left <= 0 ? -ETIMEDOUT : -EINTR;
+			break;
+		}
+		mutex_unlock(&vxk_lock);
+		if (queued)
+			wait_event_interruptible_timeout(d->wq,
+							 vxk_answered(d) || READ_ONCE(d->pending) != e,
+							 left);
+		else
+			wait_event_killable_timeout(d->wq,
+						    vxk_answered(d) || READ_ONCE(d->pending) == e,
+						    left);
+		mutex_lock(&vxk_lock);
+	}
 	e = d->pending;
 	if (e)
 		list_del(&e->node);
 	d->pending = NULL;
-	if (d->acked) {
-		ret = d->result;
-		if (value)
-			*value = d->value;
-	} else if (d->gen != vxk_gen) {
-		ret = -ENOTCONN;
-	} else {
-		d->broken = true;
-		ret = left < 0 ? -EINTR : -ETIMEDOUT;
-	}
 	d->seq++; /* a late answer no longer matches */
 	mutex_unlock(&vxk_lock);
 	vxk_ev_free(e);
@@ -356,6 +415,9 @@ static long vxk_reset_owner(struct vxk_dev *d)
 	if (!e)
 		return -ENOMEM;
 	ret = vxk_call(d, e, NULL);
+	/* Withdrawn for a signal: the daemon never saw it, nothing changes. */
+	if (ret == -ERESTARTSYS)
+		return ret;
 	/* Whatever the daemon said, the device no longer has an owner here. */
 	vxk_dev_drop_local(d);
 	return ret;
