@@ -15,7 +15,9 @@
  * Locking: vxk_lock protects the daemon state, the event queue, the device
  * table and every device's wait state (seq, acked, pending). A device's own
  * mutex serialises its VMM ioctls, so a device has at most one event that
- * waits for an answer. vxk_lock is never held while taking an mm's lock.
+ * waits for an answer. vxk_lock is never held while taking an mm's lock,
+ * nor across a copy to or from userspace. vxk_next_lock orders the
+ * daemon's VXK_CTL_NEXT calls and is taken before vxk_lock.
  */
 #include <linux/debugfs.h>
 #include <linux/eventfd.h>
@@ -84,6 +86,7 @@ struct vxk_dev {
 };
 
 static DEFINE_MUTEX(vxk_lock);
+static DEFINE_MUTEX(vxk_next_lock); /* VXK_CTL_NEXT calls, in turn; outside vxk_lock */
 static LIST_HEAD(vxk_queue);
 static DECLARE_WAIT_QUEUE_HEAD(vxk_ctl_wq);
 static DEFINE_IDR(vxk_devs);
@@ -870,7 +873,54 @@ static long vxk_ctl_hello(struct vxk_hello __user *argp)
 	return 0;
 }
 
-/* Hands out the oldest event, installing the files it carries as new fds. */
+/*
+ * Puts back an event VXK_CTL_NEXT took but could not hand out, at the head
+ * of the queue where it was, or frees it if nobody waits for it any more
+ * (its VMM ioctl timed out meanwhile, or was killed). Consumes e.
+ */
+static void vxk_ctl_requeue(struct vxk_ev *e, u64 gen)
+{
+	struct vxk_dev *d;
+	unsigned int i;
+
+	e->ev.fd = -1;
+	for (i = 0; i < e->ev.nregions; i++)
+		e->ev.regions[i].fd = -1;
+	mutex_lock(&vxk_lock);
+	d = idr_find(&vxk_devs, e->ev.dev);
+	if (gen != vxk_gen || (e->ev.seq && (!d || d->gen != gen || d->seq != e->ev.seq ||
+					     d->acked || d->pending))) {
+		mutex_unlock(&vxk_lock);
+		vxk_ev_free(e);
+		return;
+	}
+	/*
+	 * An ADD whose device was closed meanwhile goes back too: the close
+	 * queued REMOVE behind it, as if NEXT had never run.
+	 */
+	list_add(&e->node, &vxk_queue);
+	if (d && e->ev.seq) {
+		d->pending = e;
+		wake_up(&d->wq); /* its wait may withdraw it again (d lives while it waits) */
+	} else if (d && e->ev.type == VXK_EV_ADD && !d->add_ev) {
+		d->add_ev = e;
+	}
+	mutex_unlock(&vxk_lock);
+	wake_up_interruptible(&vxk_ctl_wq);
+}
+
+/*
+ * Hands out the oldest event, installing the files it carries as new fds.
+ *
+ * The event leaves the queue under vxk_lock and is from then on owned here
+ * alone (its device's pending/add_ev no longer point to it), so it is
+ * copied to the daemon without vxk_lock: a daemon buffer that faults
+ * slowly (swap, userfaultfd) holds up only the daemon's own NEXT calls
+ * (vxk_next_lock keeps them in queue order), never a VMM's ioctl, open or
+ * close. The fds are reserved first and installed only after copy_to_user
+ * succeeded; on any failure they are released and the event goes back to
+ * the head of the queue (vxk_ctl_requeue), so nothing is lost or leaked.
+ */
 static long vxk_ctl_next(struct vxk_event __user *argp)
 {
 	int fds[VXK_MAX_REGIONS + 1];
@@ -879,13 +929,25 @@ static long vxk_ctl_next(struct vxk_event __user *argp)
 	struct vxk_dev *d;
 	struct vxk_ev *e;
 	long ret = 0;
+	u64 gen;
 
+	mutex_lock(&vxk_next_lock);
 	mutex_lock(&vxk_lock);
 	e = list_first_entry_or_null(&vxk_queue, struct vxk_ev, node);
 	if (!e) {
-		ret = -EAGAIN;
-		goto out;
+		mutex_unlock(&vxk_lock);
+		mutex_unlock(&vxk_next_lock);
+		return -EAGAIN;
 	}
+	list_del_init(&e->node);
+	d = idr_find(&vxk_devs, e->ev.dev);
+	if (d && d->pending == e)
+		d->pending = NULL; /* taken: its VMM waits killable only now */
+	if (d && d->add_ev == e)
+		d->add_ev = NULL;
+	gen = vxk_gen;
+	mutex_unlock(&vxk_lock);
+
 	if (e->file)
 		files[n++] = e->file;
 	for (i = 0; i < e->ev.nregions; i++)
@@ -897,21 +959,22 @@ static long vxk_ctl_next(struct vxk_event __user *argp)
 			break;
 		}
 	}
+	if (!ret) {
+		i = 0;
+		if (e->file)
+			e->ev.fd = fds[i++];
+		for (; i < n; i++)
+			e->ev.regions[i - (e->file ? 1 : 0)].fd = fds[i];
+		i = n;
+		if (copy_to_user(argp, &e->ev, sizeof(e->ev)))
+			ret = -EFAULT;
+	}
 	if (ret) {
 		while (i--)
 			put_unused_fd(fds[i]);
-		goto out;
-	}
-	i = 0;
-	if (e->file)
-		e->ev.fd = fds[i++];
-	for (; i < n; i++)
-		e->ev.regions[i - (e->file ? 1 : 0)].fd = fds[i];
-	if (copy_to_user(argp, &e->ev, sizeof(e->ev))) {
-		for (i = 0; i < n; i++)
-			put_unused_fd(fds[i]);
-		ret = -EFAULT;
-		goto out;
+		vxk_ctl_requeue(e, gen);
+		mutex_unlock(&vxk_next_lock);
+		return ret;
 	}
 	/* Committed: each file reference now belongs to its new fd. */
 	for (i = 0; i < n; i++) {
@@ -920,17 +983,9 @@ static long vxk_ctl_next(struct vxk_event __user *argp)
 	}
 	e->file = NULL;
 	memset(e->mem, 0, sizeof(e->mem));
-	list_del(&e->node);
-	d = idr_find(&vxk_devs, e->ev.dev);
-	if (d && d->pending == e)
-		d->pending = NULL;
-	if (d && d->add_ev == e)
-		d->add_ev = NULL;
-out:
-	mutex_unlock(&vxk_lock);
-	if (!ret)
-		vxk_ev_free(e);
-	return ret;
+	mutex_unlock(&vxk_next_lock);
+	vxk_ev_free(e);
+	return 0;
 }
 
 static long vxk_ctl_ack(struct vxk_ack __user *argp)
