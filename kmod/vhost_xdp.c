@@ -245,13 +245,11 @@ static int vxk_call(struct vxk_dev *d, struct vxk_ev *e, u64 *value)
 		}
 		mutex_unlock(&vxk_lock);
 		if (queued)
-			wait_event_interruptible_timeout(d->wq,
-							 vxk_answered(d) || READ_ONCE(d->pending) != e,
-							 left);
+			wait_event_interruptible_timeout(
+			    d->wq, vxk_answered(d) || READ_ONCE(d->pending) != e, left);
 		else
-			wait_event_killable_timeout(d->wq,
-						    vxk_answered(d) || READ_ONCE(d->pending) == e,
-						    left);
+			wait_event_killable_timeout(
+			    d->wq, vxk_answered(d) || READ_ONCE(d->pending) == e, left);
 		mutex_lock(&vxk_lock);
 	}
 	e = d->pending;
@@ -888,8 +886,8 @@ static void vxk_ctl_requeue(struct vxk_ev *e, u64 gen)
 		e->ev.regions[i].fd = -1;
 	mutex_lock(&vxk_lock);
 	d = idr_find(&vxk_devs, e->ev.dev);
-	if (gen != vxk_gen || (e->ev.seq && (!d || d->gen != gen || d->seq != e->ev.seq ||
-					     d->acked || d->pending))) {
+	if (gen != vxk_gen ||
+	    (e->ev.seq && (!d || d->gen != gen || d->seq != e->ev.seq || d->acked || d->pending))) {
 		mutex_unlock(&vxk_lock);
 		vxk_ev_free(e);
 		return;

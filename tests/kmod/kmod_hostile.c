@@ -58,10 +58,10 @@ static struct {
 	int bad_pad;   /* an event with non-zero padding came out */
 	uint64_t base; /* what GET_VRING_BASE answers */
 	/* Delays of a slow daemon that still answers inside the limit. */
-	volatile int take_ms;	  /* from seeing an event queued (poll) to taking it (NEXT) */
-	volatile int ack_ms;	  /* from taking a request to answering it */
-	volatile int saw_queued;  /* set when poll saw an event, before the take_ms delay */
-	volatile int last_ack;	  /* 0 or -errno of the last VXK_CTL_ACK */
+	volatile int take_ms;	       /* from seeing an event queued (poll) to taking it (NEXT) */
+	volatile int ack_ms;	       /* from taking a request to answering it */
+	volatile int saw_queued;       /* set when poll saw an event, before the take_ms delay */
+	volatile int last_ack;	       /* 0 or -errno of the last VXK_CTL_ACK */
 	volatile unsigned int drained; /* NEXT rounds that ended with an empty queue */
 } dm = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -1118,9 +1118,10 @@ static void t_next_unlocked(void)
 		ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
 		pthread_join(tn, NULL);
 		pthread_join(tv, NULL);
-		tap_ok(b.ret == 0 && ((struct vxk_event *)buf)->type == VXK_EV_ADD,
-		       "NEXT waiting on a fault: the fault filled, NEXT hands out the first ADD (%d)",
-		       b.ret);
+		tap_ok(
+		    b.ret == 0 && ((struct vxk_event *)buf)->type == VXK_EV_ADD,
+		    "NEXT waiting on a fault: the fault filled, NEXT hands out the first ADD (%d)",
+		    b.ret);
 		memset(&ev, 0, sizeof(ev));
 		tap_ok(io(b.cfd, VXK_CTL_NEXT, &ev) == 0 && ev.type == VXK_EV_ADD &&
 			   ev.dev != ((struct vxk_event *)buf)->dev,
@@ -1133,7 +1134,8 @@ static void t_next_unlocked(void)
 	while (io(b.cfd, VXK_CTL_NEXT, &ev) == 0)
 		ev_close_fds(&ev);
 
-	/* A failed copy of a request with a file in flight: back in the queue, fds not installed. */
+	/* A failed copy of a request with a file in flight: back in the queue, fds not installed.
+	 */
 	io(fd, VHOST_SET_OWNER, NULL);
 	efd = eventfd(0, EFD_CLOEXEC);
 	r.fd = fd;
