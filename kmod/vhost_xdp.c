@@ -15,7 +15,9 @@
  * Locking: vxk_lock protects the daemon state, the event queue, the device
  * table and every device's wait state (seq, acked, pending). A device's own
  * mutex serialises its VMM ioctls, so a device has at most one event that
- * waits for an answer. vxk_lock is never held while taking an mm's lock.
+ * waits for an answer. vxk_lock is never held while taking an mm's lock,
+ * nor across a copy to or from userspace. vxk_next_lock orders the
+ * daemon's VXK_CTL_NEXT calls and is taken before vxk_lock.
  */
 #include <linux/debugfs.h>
 #include <linux/eventfd.h>
@@ -84,6 +86,7 @@ struct vxk_dev {
 };
 
 static DEFINE_MUTEX(vxk_lock);
+static DEFINE_MUTEX(vxk_next_lock); /* VXK_CTL_NEXT calls, in turn; outside vxk_lock */
 static LIST_HEAD(vxk_queue);
 static DECLARE_WAIT_QUEUE_HEAD(vxk_ctl_wq);
 static DEFINE_IDR(vxk_devs);
@@ -150,14 +153,54 @@ static bool vxk_dev_connected(const struct vxk_dev *d)
 	return vxk_attached && vxk_ready && d->gen == vxk_gen;
 }
 
+/* The wait of a device ends with an answer, or when its daemon goes away. */
+static bool vxk_answered(const struct vxk_dev *d)
+{
+	return READ_ONCE(d->acked) || READ_ONCE(vxk_gen) != d->gen;
+}
+
 /*
  * Queues e for the daemon and waits for its answer. Consumes e. Returns the
- * daemon's result, -ENOTCONN without a daemon (or when it goes away), or
+ * daemon's result, -ENOTCONN without a daemon (or when it goes away),
+ * -ERESTARTSYS for a signal that came before the daemon took e, or
  * -ETIMEDOUT/-EINTR; after those two the device is broken, because the
  * daemon may still apply the request.
+ *
+ * Signals. vhost-net never fails an ioctl because of a signal: its ioctls
+ * take mutexes (drivers/vhost/vhost.c, net.c: mutex_lock, and flushes that
+ * wait uninterruptibly), so a stop (SIGSTOP, a debugger, the cgroup
+ * freezer) or a handler only takes effect when the ioctl is done. Here the
+ * wait has two phases, by whether the daemon took e with VXK_CTL_NEXT
+ * (d->pending == e while it is queued):
+ *
+ *  - Queued: the daemon has not seen the request, so it can be withdrawn.
+ *    The wait is interruptible; on a signal e leaves the queue and the
+ *    ioctl returns -ERESTARTSYS. The signal code then restarts the ioctl
+ *    for a stop/continue, an ignored signal or an SA_RESTART handler
+ *    (arch/x86/kernel/signal.c: handle_signal() turns -ERESTARTSYS into
+ *    -EINTR only for a handler without SA_RESTART; arch_do_signal_or_restart()
+ *    restarts it when get_signal() in kernel/signal.c delivered no handler),
+ *    and the restarted ioctl sends the same request anew: the daemon sees
+ *    it once. A handler without SA_RESTART gets EINTR with nothing applied,
+ *    so the device stays usable. A fatal signal ends the process anyway.
+ *
+ *  - Taken: the daemon may be applying it; its answer must not be lost,
+ *    and sending it again is not safe (GET_VRING_BASE stops the ring, and a
+ *    handler without SA_RESTART would never send it again). The wait is
+ *    killable only (TASK_KILLABLE), still bounded by the same deadline, so
+ *    other signals are delivered at most VXK_ACK_TIMEOUT_MS late, after the
+ *    ioctl returned the daemon's answer. SIGKILL breaks the device (as a
+ *    timeout does); nobody sees that ioctl's result.
+ *
+ * A VXK_CTL_NEXT whose copy to the daemon fails puts e back (d->pending ==
+ * e again, wake-up on d->wq): the wait is then in the first phase again.
+ * The deadline counts from the first queueing; a restarted ioctl is a new
+ * call with a new deadline.
  */
 static int vxk_call(struct vxk_dev *d, struct vxk_ev *e, u64 *value)
 {
+	unsigned long deadline = jiffies + msecs_to_jiffies(VXK_ACK_TIMEOUT_MS);
+	bool queued;
 	long left;
 	int ret;
 
@@ -177,25 +220,42 @@ static int vxk_call(struct vxk_dev *d, struct vxk_ev *e, u64 *value)
 	mutex_unlock(&vxk_lock);
 	wake_up_interruptible(&vxk_ctl_wq);
 
-	left = wait_event_interruptible_timeout(d->wq,
-						READ_ONCE(d->acked) || READ_ONCE(vxk_gen) != d->gen,
-						msecs_to_jiffies(VXK_ACK_TIMEOUT_MS));
-
 	mutex_lock(&vxk_lock);
+	for (;;) {
+		queued = d->pending == e;
+		if (d->acked) {
+			ret = d->result;
+			if (value)
+				*value = d->value;
+			break;
+		}
+		if (d->gen != vxk_gen) {
+			ret = -ENOTCONN;
+			break;
+		}
+		if (queued && signal_pending(current)) {
+			ret = -ERESTARTSYS; /* withdrawn below, never seen by the daemon */
+			break;
+		}
+		left = (long)(deadline - jiffies);
+		if (left <= 0 || fatal_signal_pending(current)) {
+			d->broken = true;
+			ret = left <= 0 ? -ETIMEDOUT : -EINTR;
+			break;
+		}
+		mutex_unlock(&vxk_lock);
+		if (queued)
+			wait_event_interruptible_timeout(
+			    d->wq, vxk_answered(d) || READ_ONCE(d->pending) != e, left);
+		else
+			wait_event_killable_timeout(
+			    d->wq, vxk_answered(d) || READ_ONCE(d->pending) == e, left);
+		mutex_lock(&vxk_lock);
+	}
 	e = d->pending;
 	if (e)
 		list_del(&e->node);
 	d->pending = NULL;
-	if (d->acked) {
-		ret = d->result;
-		if (value)
-			*value = d->value;
-	} else if (d->gen != vxk_gen) {
-		ret = -ENOTCONN;
-	} else {
-		d->broken = true;
-		ret = left < 0 ? -EINTR : -ETIMEDOUT;
-	}
 	d->seq++; /* a late answer no longer matches */
 	mutex_unlock(&vxk_lock);
 	vxk_ev_free(e);
@@ -356,6 +416,9 @@ static long vxk_reset_owner(struct vxk_dev *d)
 	if (!e)
 		return -ENOMEM;
 	ret = vxk_call(d, e, NULL);
+	/* Withdrawn for a signal: the daemon never saw it, nothing changes. */
+	if (ret == -ERESTARTSYS)
+		return ret;
 	/* Whatever the daemon said, the device no longer has an owner here. */
 	vxk_dev_drop_local(d);
 	return ret;
@@ -808,7 +871,54 @@ static long vxk_ctl_hello(struct vxk_hello __user *argp)
 	return 0;
 }
 
-/* Hands out the oldest event, installing the files it carries as new fds. */
+/*
+ * Puts back an event VXK_CTL_NEXT took but could not hand out, at the head
+ * of the queue where it was, or frees it if nobody waits for it any more
+ * (its VMM ioctl timed out meanwhile, or was killed). Consumes e.
+ */
+static void vxk_ctl_requeue(struct vxk_ev *e, u64 gen)
+{
+	struct vxk_dev *d;
+	unsigned int i;
+
+	e->ev.fd = -1;
+	for (i = 0; i < e->ev.nregions; i++)
+		e->ev.regions[i].fd = -1;
+	mutex_lock(&vxk_lock);
+	d = idr_find(&vxk_devs, e->ev.dev);
+	if (gen != vxk_gen ||
+	    (e->ev.seq && (!d || d->gen != gen || d->seq != e->ev.seq || d->acked || d->pending))) {
+		mutex_unlock(&vxk_lock);
+		vxk_ev_free(e);
+		return;
+	}
+	/*
+	 * An ADD whose device was closed meanwhile goes back too: the close
+	 * queued REMOVE behind it, as if NEXT had never run.
+	 */
+	list_add(&e->node, &vxk_queue);
+	if (d && e->ev.seq) {
+		d->pending = e;
+		wake_up(&d->wq); /* its wait may withdraw it again (d lives while it waits) */
+	} else if (d && e->ev.type == VXK_EV_ADD && !d->add_ev) {
+		d->add_ev = e;
+	}
+	mutex_unlock(&vxk_lock);
+	wake_up_interruptible(&vxk_ctl_wq);
+}
+
+/*
+ * Hands out the oldest event, installing the files it carries as new fds.
+ *
+ * The event leaves the queue under vxk_lock and is from then on owned here
+ * alone (its device's pending/add_ev no longer point to it), so it is
+ * copied to the daemon without vxk_lock: a daemon buffer that faults
+ * slowly (swap, userfaultfd) holds up only the daemon's own NEXT calls
+ * (vxk_next_lock keeps them in queue order), never a VMM's ioctl, open or
+ * close. The fds are reserved first and installed only after copy_to_user
+ * succeeded; on any failure they are released and the event goes back to
+ * the head of the queue (vxk_ctl_requeue), so nothing is lost or leaked.
+ */
 static long vxk_ctl_next(struct vxk_event __user *argp)
 {
 	int fds[VXK_MAX_REGIONS + 1];
@@ -817,13 +927,25 @@ static long vxk_ctl_next(struct vxk_event __user *argp)
 	struct vxk_dev *d;
 	struct vxk_ev *e;
 	long ret = 0;
+	u64 gen;
 
+	mutex_lock(&vxk_next_lock);
 	mutex_lock(&vxk_lock);
 	e = list_first_entry_or_null(&vxk_queue, struct vxk_ev, node);
 	if (!e) {
-		ret = -EAGAIN;
-		goto out;
+		mutex_unlock(&vxk_lock);
+		mutex_unlock(&vxk_next_lock);
+		return -EAGAIN;
 	}
+	list_del_init(&e->node);
+	d = idr_find(&vxk_devs, e->ev.dev);
+	if (d && d->pending == e)
+		d->pending = NULL; /* taken: its VMM waits killable only now */
+	if (d && d->add_ev == e)
+		d->add_ev = NULL;
+	gen = vxk_gen;
+	mutex_unlock(&vxk_lock);
+
 	if (e->file)
 		files[n++] = e->file;
 	for (i = 0; i < e->ev.nregions; i++)
@@ -835,21 +957,22 @@ static long vxk_ctl_next(struct vxk_event __user *argp)
 			break;
 		}
 	}
+	if (!ret) {
+		i = 0;
+		if (e->file)
+			e->ev.fd = fds[i++];
+		for (; i < n; i++)
+			e->ev.regions[i - (e->file ? 1 : 0)].fd = fds[i];
+		i = n;
+		if (copy_to_user(argp, &e->ev, sizeof(e->ev)))
+			ret = -EFAULT;
+	}
 	if (ret) {
 		while (i--)
 			put_unused_fd(fds[i]);
-		goto out;
-	}
-	i = 0;
-	if (e->file)
-		e->ev.fd = fds[i++];
-	for (; i < n; i++)
-		e->ev.regions[i - (e->file ? 1 : 0)].fd = fds[i];
-	if (copy_to_user(argp, &e->ev, sizeof(e->ev))) {
-		for (i = 0; i < n; i++)
-			put_unused_fd(fds[i]);
-		ret = -EFAULT;
-		goto out;
+		vxk_ctl_requeue(e, gen);
+		mutex_unlock(&vxk_next_lock);
+		return ret;
 	}
 	/* Committed: each file reference now belongs to its new fd. */
 	for (i = 0; i < n; i++) {
@@ -858,17 +981,9 @@ static long vxk_ctl_next(struct vxk_event __user *argp)
 	}
 	e->file = NULL;
 	memset(e->mem, 0, sizeof(e->mem));
-	list_del(&e->node);
-	d = idr_find(&vxk_devs, e->ev.dev);
-	if (d && d->pending == e)
-		d->pending = NULL;
-	if (d && d->add_ev == e)
-		d->add_ev = NULL;
-out:
-	mutex_unlock(&vxk_lock);
-	if (!ret)
-		vxk_ev_free(e);
-	return ret;
+	mutex_unlock(&vxk_next_lock);
+	vxk_ev_free(e);
+	return 0;
 }
 
 static long vxk_ctl_ack(struct vxk_ack __user *argp)

@@ -19,6 +19,12 @@
  * them. Closing the ctl fd detaches the daemon: every waiting VMM ioctl
  * returns ENOTCONN, and every device opened so far stays dead (ENOTCONN)
  * until the VMM opens it again.
+ *
+ * A VMM that gets a signal withdraws its request if VXK_CTL_NEXT has not
+ * handed it out yet (the daemon never sees it; the ioctl is restarted or
+ * fails with EINTR). Once handed out, the VMM waits for the answer, however
+ * many signals come. A VXK_CTL_NEXT that fails (EFAULT, EMFILE) installs
+ * no fd and leaves the event at the head of the queue.
  */
 #ifndef VHOST_XDP_KDEV_UAPI_H
 #define VHOST_XDP_KDEV_UAPI_H

@@ -6,8 +6,11 @@
  * answers, stays silent or answers late), plus a child daemon that is
  * killed in the middle of a request. Prints TAP. Classes 19 and 20 of
  * hostile-inputs.md: wrong order, bad sizes, huge counts, fds of the wrong
- * type, close and daemon death in the middle of a request, uninitialised
- * bytes, and leaks (fds here, live objects in the module's debugfs file).
+ * type, close and daemon death in the middle of a request, signals to the
+ * VMM while a slow daemon has its request queued or in flight (a thread of
+ * this process, or a child process for SIGSTOP/SIGCONT and SIGKILL), a
+ * daemon buffer that faults (userfaultfd) or is bad, uninitialised bytes,
+ * and leaks (fds here, live objects in the module's debugfs file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +25,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/userfaultfd.h>
 #include <linux/vhost.h>
 #include <linux/virtio_ring.h>
 
@@ -52,6 +57,12 @@ static struct {
 	unsigned int nevents[VXK_EV_MAX];
 	int bad_pad;   /* an event with non-zero padding came out */
 	uint64_t base; /* what GET_VRING_BASE answers */
+	/* Delays of a slow daemon that still answers inside the limit. */
+	volatile int take_ms;	       /* from seeing an event queued (poll) to taking it (NEXT) */
+	volatile int ack_ms;	       /* from taking a request to answering it */
+	volatile int saw_queued;       /* set when poll saw an event, before the take_ms delay */
+	volatile int last_ack;	       /* 0 or -errno of the last VXK_CTL_ACK */
+	volatile unsigned int drained; /* NEXT rounds that ended with an empty queue */
 } dm = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void ev_close_fds(const struct vxk_event *ev)
@@ -89,11 +100,13 @@ static void dm_handle(struct vxk_event *ev)
 		return;
 	if (dm.mode == D_LATE)
 		usleep(400 * 1000);
+	if (dm.ack_ms)
+		usleep(dm.ack_ms * 1000);
 	if (dm.mode == D_FAIL)
 		a.result = -EFAULT;
 	if (ev->type == VXK_EV_GET_VRING_BASE)
 		a.value = dm.base;
-	ioctl(dm.fd, VXK_CTL_ACK, &a);
+	dm.last_ack = ioctl(dm.fd, VXK_CTL_ACK, &a) < 0 ? -errno : 0;
 }
 
 static void *dm_main(void *arg)
@@ -104,12 +117,17 @@ static void *dm_main(void *arg)
 	while (!dm.stop) {
 		if (poll(&p, 1, 50) <= 0)
 			continue;
+		if (dm.take_ms) {
+			dm.saw_queued = 1;
+			usleep(dm.take_ms * 1000);
+		}
 		for (;;) {
 			memset(&ev, 0xaa, sizeof(ev));
 			if (ioctl(dm.fd, VXK_CTL_NEXT, &ev) < 0)
 				break;
 			dm_handle(&ev);
 		}
+		dm.drained++;
 	}
 	return NULL;
 }
@@ -653,6 +671,275 @@ static void t_daemon_gone_queued(void)
 	tap_is(dm_start(D_ACK), 0, "daemon gone: a new daemon attaches");
 }
 
+/* ---- signals to a VMM whose ioctl waits for the daemon ---- */
+
+static volatile sig_atomic_t nsig;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	nsig++;
+}
+
+static void set_handler(int sig, int flags)
+{
+	struct sigaction sa = {.sa_handler = on_sig, .sa_flags = flags};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Polls cond every 10 ms for at most 5 s; its last value. */
+#define WAIT_FOR(cond)                                                                             \
+	({                                                                                         \
+		int i_;                                                                            \
+		for (i_ = 0; i_ < 500 && !(cond); i_++)                                            \
+			usleep(10 * 1000);                                                         \
+		(cond);                                                                            \
+	})
+
+/* Opens and owns a device, once the daemon took its ADD. */
+static int dev_open_settled(void)
+{
+	unsigned int adds = dm_count(VXK_EV_ADD);
+	int fd = dev_open_owned();
+
+	WAIT_FOR(dm_count(VXK_EV_ADD) > adds);
+	return fd;
+}
+
+struct bg_req {
+	int fd;
+	unsigned long cmd; /* VHOST_SET_VRING_NUM or VHOST_GET_VRING_BASE, ring 0 */
+	unsigned int num;  /* in: the value; out: what came back */
+	int ret;
+	double took;
+};
+
+static void *bg_req_run(void *arg)
+{
+	struct bg_req *r = arg;
+	struct vhost_vring_state s = {.index = 0, .num = r->num};
+	double t0 = now();
+
+	r->ret = io(r->fd, r->cmd, &s);
+	r->num = s.num;
+	r->took = now() - t0;
+	return NULL;
+}
+
+static enum vxk_event_type req_type(unsigned long cmd)
+{
+	return cmd == VHOST_GET_VRING_BASE ? VXK_EV_GET_VRING_BASE : VXK_EV_VRING_NUM;
+}
+
+/*
+ * A request from a thread of this process while the daemon is slow but
+ * inside the limit; sig (handler with flags) goes to that thread while the
+ * request is queued (the daemon takes it 1 s after it is queued) or, with
+ * taken, in flight (the daemon took it and answers 1 s later).
+ */
+static struct bg_req sig_thread_case(int fd, unsigned long cmd, unsigned int num, int sig,
+				     int flags, int taken)
+{
+	struct bg_req r = {.fd = fd, .cmd = cmd, .num = num};
+	unsigned int n0 = dm_count(req_type(cmd));
+	pthread_t t;
+
+	set_handler(sig, flags);
+	nsig = 0;
+	dm.saw_queued = 0;
+	if (taken)
+		dm.ack_ms = 1000;
+	else
+		dm.take_ms = 1000;
+	pthread_create(&t, NULL, bg_req_run, &r);
+	if (taken)
+		WAIT_FOR(dm_count(req_type(cmd)) > n0);
+	else
+		WAIT_FOR(dm.saw_queued);
+	pthread_kill(t, sig);
+	pthread_join(t, NULL);
+	dm.take_ms = 0;
+	dm.ack_ms = 0;
+	return r;
+}
+
+static void t_sig_threads(void)
+{
+	int fd = dev_open_settled();
+	unsigned int n0, d0;
+	struct bg_req r;
+
+	/* A handler without SA_RESTART, before the daemon took the request. */
+	n0 = dm_count(VXK_EV_VRING_NUM);
+	r = sig_thread_case(fd, VHOST_SET_VRING_NUM, 256, SIGUSR1, 0, 0);
+	tap_is(r.ret, -EINTR, "signal, queued, no SA_RESTART: the ioctl is EINTR");
+	tap_ok(r.took < 0.9 && nsig == 1, "signal, queued: ... at once (%.2f s), the handler ran",
+	       r.took);
+	d0 = dm.drained;
+	WAIT_FOR(dm.drained != d0);
+	tap_is(dm_count(VXK_EV_VRING_NUM), n0,
+	       "signal, queued: the request was withdrawn, the daemon never saw it");
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0,
+	       "signal, queued: the device still works (SET_VRING_NUM, not EIO)");
+	tap_is(vring_state(fd, VHOST_GET_VRING_BASE, 0, 0), 0,
+	       "signal, queued: ... and GET_VRING_BASE after it");
+
+	/* SA_RESTART (QEMU's handlers), before the daemon took the request. */
+	n0 = dm_count(VXK_EV_VRING_NUM);
+	r = sig_thread_case(fd, VHOST_SET_VRING_NUM, 512, SIGUSR2, SA_RESTART, 0);
+	tap_is(r.ret, 0, "signal, queued, SA_RESTART: the ioctl succeeds transparently");
+	tap_ok(nsig == 1 && r.took > 0.8,
+	       "signal, queued, SA_RESTART: the handler ran, the restarted ioctl waited for the "
+	       "slow daemon (%.2f s)",
+	       r.took);
+	tap_is(dm_count(VXK_EV_VRING_NUM), n0 + 1,
+	       "signal, queued, SA_RESTART: the daemon saw the request once");
+
+	/* Signals after the daemon took the request: its answer is not lost. */
+	dm.base = 4321;
+	r = sig_thread_case(fd, VHOST_GET_VRING_BASE, 0, SIGUSR1, 0, 1);
+	tap_is(r.ret, 0, "signal, in flight, no SA_RESTART: the ioctl returns the daemon's answer");
+	tap_ok(r.num == 4321 && nsig == 1 && r.took > 0.8,
+	       "signal, in flight: ... with its value (%u) after %.2f s, then the handler ran",
+	       r.num, r.took);
+	r = sig_thread_case(fd, VHOST_SET_VRING_NUM, 256, SIGUSR2, SA_RESTART, 1);
+	tap_ok(r.ret == 0 && nsig == 1, "signal, in flight, SA_RESTART: the ioctl succeeds (%d)",
+	       r.ret);
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), 0,
+	       "signal, in flight: the device still works");
+
+	/* A daemon that takes the request and never answers: still 2 s, then the device is off. */
+	dm.mode = D_SILENT;
+	r = sig_thread_case(fd, VHOST_GET_VRING_BASE, 0, SIGUSR1, 0, 1);
+	dm.mode = D_ACK;
+	tap_is(r.ret, -ETIMEDOUT, "signal, in flight, silent daemon: still ETIMEDOUT");
+	tap_ok(r.took > VXK_ACK_TIMEOUT_MS / 1000.0 - 0.2 &&
+		   r.took < VXK_ACK_TIMEOUT_MS / 1000.0 + 1.5,
+	       "signal, in flight, silent daemon: ... after the limit (%.2f s)", r.took);
+	tap_is(vring_state(fd, VHOST_SET_VRING_NUM, 0, 256), -EIO,
+	       "signal, in flight, silent daemon: then EIO, as without a signal");
+	close(fd);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+}
+
+struct child_res {
+	int ret, ret2;
+	double took;
+};
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * A child process is the VMM (SIGSTOP stops every thread, the fake daemon's
+ * too, so it cannot be this process): SET_VRING_NUM against the slow
+ * daemon, then one more. how: 's' SIGSTOP for 600 ms then SIGCONT, 'k'
+ * SIGKILL; taken: the signal comes after the daemon took the request.
+ */
+static void t_sig_child(char how, int taken)
+{
+	int to[2], from[2], st = -1, r;
+	struct child_res out = {-1, -1, 0};
+	unsigned int adds = dm_count(VXK_EV_ADD), n0;
+	const char *when = taken ? "in flight" : "queued";
+	char x = 0, state = '?';
+	double t0, killed = 0;
+	pid_t pid;
+
+	pipe(to);
+	pipe(from);
+	pid = fork();
+	if (pid == 0) {
+		int fd = dev_open_owned();
+
+		write(from[1], "r", 1);
+		read(to[0], &x, 1);
+		t0 = now();
+		out.ret = vring_state(fd, VHOST_SET_VRING_NUM, 0, 256);
+		out.took = now() - t0;
+		out.ret2 = vring_state(fd, VHOST_SET_VRING_NUM, 0, 1024);
+		write(from[1], &out, sizeof(out));
+		_exit(0);
+	}
+	read(from[0], &x, 1);
+	WAIT_FOR(dm_count(VXK_EV_ADD) > adds);
+	n0 = dm_count(VXK_EV_VRING_NUM);
+	dm.saw_queued = 0;
+	dm.last_ack = 1;
+	if (taken)
+		dm.ack_ms = 1000;
+	else
+		dm.take_ms = 1000;
+	write(to[1], "g", 1);
+	if (taken)
+		WAIT_FOR(dm_count(VXK_EV_VRING_NUM) > n0);
+	else
+		WAIT_FOR(dm.saw_queued);
+	if (how == 'k') {
+		t0 = now();
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		killed = now() - t0;
+		WAIT_FOR(dm.last_ack != 1);
+		dm.ack_ms = 0;
+		dm.take_ms = 0;
+		tap_ok(WIFSIGNALED(st) && killed < 0.6,
+		       "SIGKILL, %s: the VMM dies at once (%.2f s), no wait for the daemon", when,
+		       killed);
+		tap_ok(dm.last_ack == -ESRCH, "SIGKILL, %s: the daemon's late answer is ESRCH (%d)",
+		       when, dm.last_ack);
+		goto out;
+	}
+	kill(pid, SIGSTOP);
+	usleep(300 * 1000);
+	state = proc_state(pid);
+	usleep(300 * 1000);
+	kill(pid, SIGCONT);
+	r = read(from[0], &out, sizeof(out));
+	waitpid(pid, &st, 0);
+	dm.ack_ms = 0;
+	dm.take_ms = 0;
+	tap_ok(r == sizeof(out) && out.ret == 0,
+	       "SIGSTOP 600 ms + SIGCONT, %s: the ioctl succeeds transparently (%d, %.2f s)", when,
+	       out.ret, out.took);
+	tap_ok(out.ret2 == 0, "SIGSTOP + SIGCONT, %s: the device still works afterwards (%d)", when,
+	       out.ret2);
+	tap_ok(dm_count(VXK_EV_VRING_NUM) == n0 + 2,
+	       "SIGSTOP + SIGCONT, %s: the daemon saw each request once (%u)", when,
+	       dm_count(VXK_EV_VRING_NUM) - n0);
+	if (!taken)
+		tap_ok(state == 'T', "SIGSTOP, queued: the VMM stopped at once (state %c)", state);
+	else
+		tap_diag("SIGSTOP, in flight: VMM state %c while the daemon answers", state);
+out:
+	close(to[0]);
+	close(to[1]);
+	close(from[0]);
+	close(from[1]);
+}
+
+static void t_signals(void)
+{
+	t_sig_threads();
+	t_sig_child('s', 0);
+	t_sig_child('s', 1);
+	t_sig_child('k', 1);
+}
+
 /*
  * Random ioctls with random arguments on an owned device, with random fds
  * around, while the daemon answers: nothing but errno may come back.
@@ -731,6 +1018,164 @@ static void t_ctl_abuse(void)
 	close(dm.fd);
 	dm.fd = -1;
 	tap_is(dm_start(D_ACK), 0, "ctl: daemon re-attached");
+}
+
+struct bg_next {
+	int cfd;
+	void *buf;
+	int ret;
+};
+
+static void *bg_next_run(void *arg)
+{
+	struct bg_next *b = arg;
+
+	b->ret = io(b->cfd, VXK_CTL_NEXT, b->buf);
+	return NULL;
+}
+
+struct bg_vmm {
+	int fd, ret;
+	volatile int done;
+	double took;
+};
+
+static void *bg_vmm_run(void *arg)
+{
+	struct bg_vmm *v = arg;
+	double t0 = now();
+	uint64_t f;
+
+	v->fd = open(DEV, O_RDWR | O_CLOEXEC);
+	v->ret = v->fd < 0 ? -errno : io(v->fd, VHOST_SET_OWNER, NULL);
+	if (!v->ret)
+		v->ret = io(v->fd, VHOST_GET_FEATURES, &f);
+	v->took = now() - t0;
+	v->done = 1;
+	return NULL;
+}
+
+struct bg_kick {
+	int fd, efd, ret;
+};
+
+static void *bg_kick_run(void *arg)
+{
+	struct bg_kick *k = arg;
+
+	k->ret = vring_file(k->fd, VHOST_SET_VRING_KICK, 0, k->efd);
+	return NULL;
+}
+
+/*
+ * VXK_CTL_NEXT copies to the daemon without the module's global lock: a
+ * daemon buffer that faults slowly (here: a userfaultfd page nobody fills
+ * yet) must not hold up a VMM. And a copy that fails puts the event back.
+ */
+static void t_next_unlocked(void)
+{
+	struct vxk_hello h = {.features = ~0ull, .version = VXK_VERSION};
+	struct uffdio_api api = {.api = UFFD_API};
+	struct bg_next b = {.ret = 1};
+	struct bg_vmm v = {.fd = -1};
+	struct bg_req r = {.cmd = VHOST_SET_VRING_NUM, .num = 256};
+	struct bg_kick k = {.ret = 1};
+	struct pollfd p = {.events = POLLIN};
+	struct vxk_ack a = {0};
+	struct uffd_msg msg;
+	struct vxk_event ev;
+	long pg = sysconf(_SC_PAGESIZE);
+	int uffd, fd, efd, before, files;
+	pthread_t tn, tv, tr, tk;
+	void *buf;
+
+	dm_stop();
+	b.cfd = open(CTL, O_RDWR | O_CLOEXEC);
+	io(b.cfd, VXK_CTL_HELLO, &h);
+	fd = open(DEV, O_RDWR | O_CLOEXEC); /* its ADD is queued */
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	buf = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		tap_skip("NEXT into a faulting page: no userfaultfd (%s)", strerror(errno));
+	} else {
+		struct uffdio_register reg = {.range = {.start = (uintptr_t)buf, .len = pg},
+					      .mode = UFFDIO_REGISTER_MODE_MISSING};
+		struct uffdio_zeropage zp = {.range = {.start = (uintptr_t)buf, .len = pg}};
+
+		ioctl(uffd, UFFDIO_REGISTER, &reg);
+		b.buf = buf;
+		pthread_create(&tn, NULL, bg_next_run, &b);
+		p.fd = uffd;
+		tap_ok(poll(&p, 1, 5000) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+			   msg.event == UFFD_EVENT_PAGEFAULT,
+		       "NEXT into a userfaultfd page: the copy to the daemon waits on the fault");
+		pthread_create(&tv, NULL, bg_vmm_run, &v);
+		WAIT_FOR(v.done);
+		tap_ok(v.done && v.ret == 0 && v.took < 1.0,
+		       "NEXT waiting on a fault: meanwhile a VMM opens a device, SET_OWNER, "
+		       "GET_FEATURES (%d, %.2f s)",
+		       v.ret, v.done ? v.took : -1.0);
+		ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
+		pthread_join(tn, NULL);
+		pthread_join(tv, NULL);
+		tap_ok(
+		    b.ret == 0 && ((struct vxk_event *)buf)->type == VXK_EV_ADD,
+		    "NEXT waiting on a fault: the fault filled, NEXT hands out the first ADD (%d)",
+		    b.ret);
+		memset(&ev, 0, sizeof(ev));
+		tap_ok(io(b.cfd, VXK_CTL_NEXT, &ev) == 0 && ev.type == VXK_EV_ADD &&
+			   ev.dev != ((struct vxk_event *)buf)->dev,
+		       "NEXT waiting on a fault: ... then the second device's ADD, in order");
+		close(v.fd);
+		io(b.cfd, VXK_CTL_NEXT, &ev); /* its REMOVE */
+		close(uffd);
+	}
+	munmap(buf, pg);
+	while (io(b.cfd, VXK_CTL_NEXT, &ev) == 0)
+		ev_close_fds(&ev);
+
+	/* A failed copy of a request with a file in flight: back in the queue, fds not installed.
+	 */
+	io(fd, VHOST_SET_OWNER, NULL);
+	efd = eventfd(0, EFD_CLOEXEC);
+	r.fd = fd;
+	r.ret = 1;
+	k.fd = fd;
+	k.efd = efd;
+	p.fd = b.cfd;
+	pthread_create(&tk, NULL, bg_kick_run, &k);
+	poll(&p, 1, 5000);
+	files = live("files");
+	before = nfds();
+	tap_is(io(b.cfd, VXK_CTL_NEXT, (void *)8), -EFAULT,
+	       "NEXT of a KICK into a bad buffer: EFAULT");
+	tap_ok(nfds() == before && live("files") == files && files >= 1,
+	       "NEXT of a KICK into a bad buffer: no fd installed, the eventfd still held");
+	memset(&ev, 0xaa, sizeof(ev));
+	tap_ok(io(b.cfd, VXK_CTL_NEXT, &ev) == 0 && ev.type == VXK_EV_VRING_KICK && ev.fd >= 0,
+	       "NEXT of a KICK: the event was put back, the next NEXT hands it out with its fd");
+	a.dev = ev.dev;
+	a.seq = ev.seq;
+	tap_is(io(b.cfd, VXK_CTL_ACK, &a), 0, "NEXT of a KICK: ... and the ack is taken");
+	if (ev.fd >= 0)
+		close(ev.fd);
+	pthread_join(tk, NULL);
+	tap_is(k.ret, 0, "NEXT of a KICK: the VMM's SET_VRING_KICK succeeds");
+	/* Put back, a request can be withdrawn again by a signal. */
+	set_handler(SIGUSR1, 0);
+	nsig = 0;
+	pthread_create(&tr, NULL, bg_req_run, &r);
+	poll(&p, 1, 5000);
+	tap_is(io(b.cfd, VXK_CTL_NEXT, (void *)8), -EFAULT, "NEXT of a request into a bad buffer");
+	pthread_kill(tr, SIGUSR1);
+	pthread_join(tr, NULL);
+	tap_is(r.ret, -EINTR, "put back, a signal withdraws the request again (EINTR)");
+	tap_is(io(b.cfd, VXK_CTL_NEXT, &ev), -EAGAIN, "... and the queue is empty");
+	signal(SIGUSR1, SIG_DFL);
+	close(efd);
+	close(fd);
+	close(b.cfd);
+	tap_is(dm_start(D_ACK), 0, "NEXT cases: daemon re-attached");
 }
 
 static void t_flood(void)
@@ -833,10 +1278,12 @@ int main(int argc, char **argv)
 	close(fd);
 	t_wait();
 	t_close_mid();
+	t_signals();
 	t_daemon_killed();
 	t_daemon_gone_queued();
 	t_fuzz();
 	t_ctl_abuse();
+	t_next_unlocked();
 	t_flood();
 	tap_ok(!dm.bad_pad, "no event came out with non-zero padding");
 	dm_stop();
