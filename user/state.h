@@ -15,8 +15,8 @@
 
 /*
  * Writes the n ports to path atomically: path.tmp (mode 0600, never through
- * a symlink), fsync, rename over path, fsync of the directory. A reader, or a
- * daemon killed at any moment, sees the old list or the new one. 0 or -errno
+ * a symlink), renamed over path. A reader, or a daemon killed at any moment,
+ * sees the old list or the new one (not fsynced: see state.c). 0 or -errno
  * with the reason in err.
  */
 int vx_state_write(const char *path, const struct vx_port_cfg *ports, unsigned int n,
