@@ -44,6 +44,10 @@ void vx_cli_usage(FILE *f)
 	      "                        vhost-xdpctl(8), or come from --config.\n"
 	      "  --config FILE         port file: one SPEC (with name=) a line, # comments;\n"
 	      "                        re-read on SIGHUP, and only the difference applied\n"
+	      "  --state FILE         ports added with vhost-xdpctl are saved there (rewritten\n"
+	      "                        on every add and del) and added again at start, after\n"
+	      "                        --port and --config (default DIR/IFNAME.state;\n"
+	      "                        'none': not saved)\n"
 	      "  --socket-dir DIR      port sockets must lie directly in DIR (default\n"
 	      "                        " VX_SOCKET_DIR_DEF ", created if missing)\n"
 	      "  --ctl PATH            the control socket (default DIR/IFNAME.ctl)\n"
@@ -396,6 +400,7 @@ enum {
 	OPT_CTL_GROUP,
 	OPT_CONFIG,
 	OPT_STATS_FORMAT,
+	OPT_STATE,
 };
 
 static const struct option vx_options[] = {
@@ -418,6 +423,7 @@ static const struct option vx_options[] = {
 	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
+	{ "state", required_argument, NULL, OPT_STATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -546,6 +552,12 @@ static int parse_opt(struct vx_cfg *cfg, int c, const char *arg, char *err, size
 			return fail(err, len, "--config: bad path");
 		strcpy(cfg->config, arg);
 		return 0;
+	case OPT_STATE:
+		/* Absolute, so "none" can never be a file name. */
+		if (strcmp(arg, "none") && (arg[0] != '/' || strlen(arg) + 4 >= sizeof(cfg->state)))
+			return fail(err, len, "--state: '%s' is not an absolute path or none", arg);
+		snprintf(cfg->state, sizeof(cfg->state), "%s", arg);
+		return 0;
 	case OPT_STATS_FORMAT:
 		if (!strcmp(arg, "text"))
 			cfg->stats_format = VX_STATS_TEXT;
@@ -601,5 +613,9 @@ int vx_cli_parse(struct vx_cfg *cfg, int argc, char **argv, char *err, size_t er
 		    (int)sizeof(cfg->ctl_path))
 		return fail(err, errlen, "control socket path %s/%s.ctl is too long (--ctl)",
 			    cfg->socket_dir, cfg->nic);
+	if (!cfg->state[0])
+		snprintf(cfg->state, sizeof(cfg->state), "%s/%s.state", cfg->socket_dir, cfg->nic);
+	else if (!strcmp(cfg->state, "none"))
+		cfg->state[0] = 0;
 	return check_ports(cfg, err, errlen);
 }

@@ -45,6 +45,7 @@ struct vx_cfg {
 	char ctl_path[108];	/* the control socket; "" = socket_dir/NIC.ctl */
 	char ctl_group[64];	/* "" = root only */
 	char config[PATH_MAX];	/* --config port file; "" = none */
+	char state[PATH_MAX];	/* --state: runtime ports saved there; "" = none (--state none) */
 	enum vx_stats_format stats_format;
 	bool poll;
 	unsigned int busy_poll_us;	/* event mode; 0 = sleep after every idle pass */

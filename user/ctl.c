@@ -163,7 +163,7 @@ static int ctl_run(struct vx_daemon *d, const struct vx_ctl_req *r, FILE *f, cha
 		if (!e)
 			e = vx_port_resolve(&pc, d->cfg.socket_dir, err, len);
 		if (!e)
-			e = vx_ports_add(&d->ports, &pc, false, err, len);
+			e = vx_ports_add_saved(&d->ports, &pc, err, len);
 		if (!e)
 			fprintf(f, "port %s added: %s (%.3f ms)\n", pc.name,
 				pc.kdev ? "mode=kdev" : pc.path, ms_since(&t0));

@@ -248,6 +248,11 @@ static int ports_from_cmdline(struct vx_daemon *d)
 		pr_err("%s\n", err);
 		return -EINVAL;
 	}
+	/* Last: a saved port that conflicts with --port or --config is left out. */
+	if (vx_ports_restore(&d->ports, err, sizeof(err))) {
+		pr_err("--state %s\n", err);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -307,7 +312,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d->ports = (struct vx_ports){ .loop = &d->loop, .nic = &d->nic,
-				      .socket_dir = cfg->socket_dir };
+				      .socket_dir = cfg->socket_dir,
+				      .state = cfg->state[0] ? cfg->state : NULL };
 	e = vx_nic_open(&d->nic, cfg->nic, &opts);
 	if (e) {
 		pr_err("%s: %s\n", cfg->nic, strerror(-e));

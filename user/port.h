@@ -19,6 +19,7 @@ struct vx_port {
 	struct vx_dev *dev;
 	struct vx_loop *loop;
 	bool from_config;	/* from --config: a reload may remove or change it */
+	bool saved;		/* added at runtime (vhost-xdpctl): kept in the --state file */
 
 	/* The vhost-user socket (vu_conn.c). */
 	struct vx_watch lw;	/* server mode: the listening socket, while no front-end */

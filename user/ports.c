@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ports.h"
 #include "reason.h"
+#include "state.h"
 
 #define fail vx_reason
 
@@ -184,12 +185,87 @@ static void port_remove(struct vx_ports *ps, unsigned int i)
 	port_free(p);
 }
 
+/* Rewrites the --state file: every saved port but skip. */
+static int state_save(struct vx_ports *ps, const struct vx_port *skip, char *err, size_t len)
+{
+	struct vx_port_cfg *v;
+	unsigned int i, n = 0;
+	int e;
+
+	if (!ps->state)
+		return 0;
+	v = malloc((ps->n ? ps->n : 1) * sizeof(*v));
+	if (!v)
+		return fail(err, len, -ENOMEM, "out of memory");
+	for (i = 0; i < ps->n; i++)
+		if (ps->v[i]->saved && ps->v[i] != skip)
+			v[n++] = ps->v[i]->cfg;
+	e = vx_state_write(ps->state, v, n, err, len);
+	free(v);
+	return e;
+}
+
+int vx_ports_add_saved(struct vx_ports *ps, const struct vx_port_cfg *pc, char *err,
+		       size_t len)
+{
+	char why[512];
+	int e;
+
+	e = vx_ports_add(ps, pc, false, err, len);
+	if (e)
+		return e;
+	ps->v[ps->n - 1]->saved = true;
+	e = state_save(ps, NULL, why, sizeof(why));
+	if (e) {
+		port_remove(ps, ps->n - 1);
+		return fail(err, len, e, "port %s: not added: cannot save the port list: %s",
+			    pc->name, why);
+	}
+	return 0;
+}
+
+int vx_ports_restore(struct vx_ports *ps, char *err, size_t len)
+{
+	struct vx_port_cfg *v;
+	unsigned int n, bad, i, added = 0;
+	char why[512];
+	int e;
+
+	if (!ps->state)
+		return 0;
+	e = vx_state_read(ps->state, ps->socket_dir, &v, &n, &bad, err, len);
+	if (e)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (vx_ports_add(ps, &v[i], false, why, sizeof(why))) {
+			pr_warn("%s: %s; left out\n", ps->state, why);
+			bad++;
+			continue;
+		}
+		ps->v[ps->n - 1]->saved = true;
+		added++;
+	}
+	free(v);
+	if (n || bad)
+		pr_info("%s: %u port%s restored, %u left out\n", ps->state, added,
+			added == 1 ? "" : "s", bad);
+	/* What was left out stays out: the file says what runs. */
+	if (bad && state_save(ps, NULL, why, sizeof(why)))
+		pr_err("%s\n", why);
+	return 0;
+}
+
 int vx_ports_del(struct vx_ports *ps, const char *name, char *err, size_t len)
 {
 	unsigned int i;
+	char why[512];
+	int e;
 
 	for (i = 0; i < ps->n; i++)
 		if (!strcmp(ps->v[i]->cfg.name, name)) {
+			if (ps->v[i]->saved && (e = state_save(ps, ps->v[i], why, sizeof(why))))
+				return fail(err, len, e, "port %s: not removed: cannot save the "
+					    "port list: %s", name, why);
 			port_remove(ps, i);
 			return 0;
 		}
