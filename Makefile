@@ -22,7 +22,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 LDLIBS   += $(shell $(PKGCONF) --libs $(LIBS_PC) 2>/dev/null) -lelf -lz -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -I$(BUILD)
 
-.PHONY: all help test check check-asan bench clean format deps kmod
+.PHONY: all help test check check-asan bench soak clean format deps kmod
 all:
 
 include bpf/Build.mk
@@ -42,6 +42,7 @@ help:
 	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...),"
 	@echo "                the scale benchmark (tests/bench/scale.sh; BENCH_SCALE_ARGS=...)"
 	@echo "                then the TCP table (tests/bench/tcp.sh; BENCH_TCP_ARGS=..., BENCH_TCP=0: skip it)"
+	@echo "make soak       tests/ns/test_soak.sh for SOAK_SECONDS (default 600): random faults, no leak"
 	@echo "make deps       install the Debian packages needed to build and test"
 	@echo "make format     clang-format every C source"
 	@echo "make clean      remove $(BUILD)/"
@@ -123,6 +124,11 @@ bench:
 ifneq ($(BENCH_TCP),0)
 	tests/bench/tcp.sh $(BENCH_TCP_ARGS)
 endif
+
+# The soak test for longer than make check runs it (120 s there).
+SOAK_SECONDS ?= 600
+soak: all
+	SOAK_SECONDS=$(SOAK_SECONDS) tests/ns/test_soak.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

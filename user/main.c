@@ -197,6 +197,29 @@ struct linkwatch {
 	struct vx_daemon *d;
 };
 
+/*
+ * A message about the NIC: its index, or its name (IFLA_IFNAME), which is
+ * how a NIC deleted and created again (a new index) is found.
+ */
+static bool link_msg_ours(const struct nlmsghdr *h, const struct vx_nic *nic)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *a;
+	int len;
+
+	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return false;
+	if (ifi->ifi_index == nic->ifindex)
+		return true;
+	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_IFNAME)
+			return RTA_PAYLOAD(a) > strlen(nic->ifname) &&
+			       !strncmp(RTA_DATA(a), nic->ifname, RTA_PAYLOAD(a));
+	return false;
+}
+
 static void on_link(struct vx_watch *w, uint32_t events)
 {
 	struct vx_daemon *d = ((struct linkwatch *)w)->d;
@@ -208,14 +231,8 @@ static void on_link(struct vx_watch *w, uint32_t events)
 		struct nlmsghdr *h;
 		unsigned int len = (unsigned int)n;
 
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			const struct ifinfomsg *ifi = NLMSG_DATA(h);
-
-			if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
-			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
-			    ifi->ifi_index == d->nic.ifindex)
-				ours = true;
-		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			ours |= link_msg_ours(h, &d->nic);
 	}
 	/* An overrun (ENOBUFS) lost events: look anyway. */
 	if (ours || (n < 0 && errno == ENOBUFS))

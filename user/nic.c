@@ -4,6 +4,7 @@
  * queue, the broadcast tap, the workers' state, ports, link and MTU.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -256,10 +257,12 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 	dev->mem.keep_fds = nic->dq != NULL;
 	dev->ops = &vx_nic_dev_ops;
 	/* Counters of an earlier port with the same id start again from 0. */
-	vx_steer_stats_clear(nic->steer, dev->id);
-	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
-	if (err)
-		return err;
+	if (nic->steer) {	/* else the NIC is gone: nic_attach adds the entry */
+		vx_steer_stats_clear(nic->steer, dev->id);
+		err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
+		if (err)
+			return err;
+	}
 	vx_nic_pause(nic);
 	err = ports_grow(nic);
 	if (!err) {
@@ -270,7 +273,7 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 		nic->by_mac[h] = dev;
 	}
 	vx_nic_resume(nic);
-	if (err)
+	if (err && nic->steer)
 		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
 	return err;
 }
@@ -281,7 +284,8 @@ void vx_nic_del_port(struct vx_nic *nic, struct vx_dev *dev)
 	unsigned int i;
 
 	/* New frames for it pass to the host stack; those already queued find no port. */
-	vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
+	if (nic->steer)
+		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
 	vx_nic_pause(nic);
 	while (*pp && *pp != dev)
 		pp = &(*pp)->hnext;
@@ -363,20 +367,149 @@ void vx_nic_close(struct vx_nic *nic)
 	}
 }
 
+/*
+ * Lets the NIC go: its sockets and program, with the workers paused. Frames
+ * of its UMEMs waiting in a backlog are dropped (vx_nic_xsk_remove); the
+ * ports keep their front-ends, rings and ids. Until the NIC is attached
+ * again the workers have no socket: guest TX rings wait (like a link down)
+ * and frames for the guests come from nowhere.
+ */
+static void nic_detach(struct vx_nic *nic)
+{
+	unsigned int q;
+
+	vx_nic_pause(nic);
+	for (q = 0; q < VX_MAX_QUEUES; q++) {
+		vx_nic_xsk_remove(nic, q);
+		nic->xsk_failed[q] = false;
+	}
+	if (nic->bcast) {
+		if (!nic->bcast_failed)
+			epoll_ctl(nic->w[0].epfd, EPOLL_CTL_DEL, vx_bcast_fd(nic->bcast), NULL);
+		vx_bcast_close(nic->bcast);
+		nic->bcast = NULL;
+	}
+	nic->bcast_failed = false;
+	nic->w[0].bcast_ready = false;
+	nic->link_up = false;
+	vx_nic_resume(nic);
+	/* The maps go with the program: every port's entry and the steering counters. */
+	vx_steer_detach(nic->steer);
+	nic->steer = NULL;
+}
+
+/*
+ * Attaches the NIC now at ifindex: program, every port's steering entry,
+ * sockets, broadcast tap (workers paused while the sockets change). The
+ * worker count stays what it was at start-up; a different queue count is
+ * taken as it comes (see README "Faults").
+ */
+static int nic_attach(struct vx_nic *nic, int ifindex)
+{
+	struct vx_steer *st;
+	unsigned int i, nq = vx_xsk_nic_queues(nic->ifname);
+	int err;
+
+	nq = nq ? (nq < VX_MAX_QUEUES ? nq : VX_MAX_QUEUES) : 1;
+	err = vx_steer_attach(&st, ifindex, nic->opts.skb_mode);
+	if (err)
+		return err;
+	for (i = 0; i < nic->nports && !err; i++) {
+		struct vx_dev *dev = nic->ports[i];
+
+		vx_steer_stats_clear(st, dev->id);
+		err = vx_steer_port_add(st, dev->id, dev->mac, dev->vlan);
+	}
+	if (err) {
+		vx_steer_detach(st);
+		return err;
+	}
+	if (nq != nic->nq)
+		pr_warn("%s: the NIC now has %u queue%s (had %u)\n", nic->ifname, nq,
+			nq == 1 ? "" : "s", nic->nq);
+	if (nq < nic->nw && nic->nw_warned != nq)
+		pr_err("%s: %u queue%s for %u workers: the guest queue pairs of workers %u.. "
+		       "cannot reach the wire until the daemon restarts (--workers %u)\n",
+		       nic->ifname, nq, nq == 1 ? "" : "s", nic->nw, nq, nq);
+	nic->nw_warned = nq;
+	vx_nic_pause(nic);
+	nic->steer = st;
+	nic->ifindex = ifindex;
+	if (nq != nic->nq) {
+		nic->nq = nq;
+		for (i = 0; i < nic->nports; i++)
+			vx_rx_plan(nic, nic->ports[i]);
+	}
+	err = nic_open_sockets(nic);
+	for (i = 0; i < nic->nw; i++)
+		nic->w[i].pending = true;	/* arm the new sockets, look at the rings */
+	vx_nic_resume(nic);
+	if (err)
+		nic_detach(nic);
+	return err;
+}
+
+/* A socket of the NIC reported an error while the NIC is still there. */
+static bool nic_sockets_failed(const struct vx_nic *nic)
+{
+	unsigned int q;
+
+	for (q = 0; q < nic->nq; q++)
+		if (nic->xsk_failed[q])
+			return true;
+	return nic->bcast_failed;
+}
+
 void vx_nic_refresh(struct vx_nic *nic)
 {
+	int ifindex = (int)if_nametoindex(nic->ifname), err;
 	uint32_t mtu = nic->mtu;
-	bool up = false;
-	int err = nic_read_mtu(nic->ifname, &mtu, &up);
+	bool up = false, was_up = nic->link_up;
 
-	if (err == -ENODEV && nic->link_up)
-		pr_err("%s: NIC has disappeared; guest traffic to the wire is dropped\n",
-		       nic->ifname);
-	if (!err && up != nic->link_up)
+	/* The dedicated queue's socket is the guest's memory: not re-attached (README). */
+	if (nic->dq) {
+		err = nic_read_mtu(nic->ifname, &mtu, &up);
+		if (err == -ENODEV && nic->link_up)
+			pr_err("%s: NIC has disappeared; guest traffic to the wire is dropped\n",
+			       nic->ifname);
+		goto report;
+	}
+	if (nic->steer && !ifindex) {
+		pr_err("%s: NIC has disappeared; its sockets are closed until a NIC of that "
+		       "name appears again\n", nic->ifname);
+		nic_detach(nic);
+	} else if (nic->steer && ifindex != nic->ifindex) {
+		pr_warn("%s: the NIC was replaced (ifindex %d -> %d); attaching to the new one\n",
+			nic->ifname, nic->ifindex, ifindex);
+		nic_detach(nic);
+	} else if (nic->steer && nic_sockets_failed(nic)) {
+		pr_warn("%s: a socket reported an error; opening them again\n", nic->ifname);
+		nic_detach(nic);
+	}
+	if (!ifindex) {
+		nic->link_up = false;
+		return;
+	}
+	err = nic_read_mtu(nic->ifname, &mtu, &up);
+	if (!err && !nic->steer) {
+		err = nic_attach(nic, ifindex);
+		/* Loading the program parsed the kernel's BTF again: give it back (main.c). */
+		malloc_trim(0);
+		if (!err) {
+			nic->reattached++;
+			pr_info("%s: attached again (ifindex %d, %u queue%s, %u port%s)\n",
+				nic->ifname, ifindex, nic->nq, nic->nq == 1 ? "" : "s",
+				nic->nports, nic->nports == 1 ? "" : "s");
+		} else {
+			pr_err("%s: cannot attach again: %s; retried on the next link event\n",
+			       nic->ifname, strerror(-err));
+		}
+	}
+report:
+	if (!err && up != was_up)
 		pr_info("%s: link %s\n", nic->ifname, up ? "up" : "down");
 	if (!err && mtu != nic->mtu)
 		pr_info("%s: MTU changed to %u\n", nic->ifname, mtu);
 	nic->mtu = mtu;
-	nic->link_up = !err && up;
+	nic->link_up = !err && up && (nic->steer || nic->dq);
 }
-

@@ -153,6 +153,8 @@ static void write_text(struct vx_nic *nic, FILE *f)
 	for (i = 0; i < N_NIC_STATS; i++)
 		fprintf(f, "nic %s %llu\n", nic_name(i), (unsigned long long)nv[i]);
 	fprintf(f, "nic workers %u\n", nic->nw);
+	fprintf(f, "nic attached %d\nnic reattached %llu\n", nic->steer != NULL,
+		(unsigned long long)nic->reattached);
 	for (i = N_NIC_STATS; i < N_NIC_STATS + 2; i++)
 		fprintf(f, "nic %s %llu\n", nic_name(i), (unsigned long long)nv[i]);
 	for (k = 0; k < nic->nw; k++) {
@@ -191,8 +193,10 @@ static void write_json(struct vx_nic *nic, FILE *f)
 	nic_values(nic, nv);
 	fputs("{\"nic\":{\"name\":", f);
 	vx_json_str(f, nic->ifname);
-	fprintf(f, ",\"link_up\":%s,\"mtu\":%u,\"queues\":%u,\"workers\":%u,\"counters\":",
-		nic->link_up ? "true" : "false", nic->mtu, nic->nq, nic->nw);
+	fprintf(f, ",\"link_up\":%s,\"mtu\":%u,\"queues\":%u,\"workers\":%u,\"ifindex\":%d,"
+		   "\"attached\":%s,\"reattached\":%llu,\"counters\":",
+		nic->link_up ? "true" : "false", nic->mtu, nic->nq, nic->nw, nic->ifindex,
+		nic->steer ? "true" : "false", (unsigned long long)nic->reattached);
 	json_counters(f, nic_name, NULL, nv, N_NIC);
 	fputs(",\"per_queue\":[", f);
 	for (q = 0; q < nic->nq; q++)

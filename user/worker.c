@@ -112,21 +112,42 @@ static void drain_eventfd(int fd)
 }
 
 /* A socket that reports an error (the NIC went away) is taken out of epoll. */
-static void ev_error(struct vx_worker *w, uint64_t d)
+static void ev_error(struct vx_worker *w, uint64_t d, uint32_t ev_events)
 {
 	struct vx_nic *nic = w->nic;
 	struct vx_xsk *x = EV_KIND(d) == EV_XSK ? nic->xsk[EV_IDX(d)] : NULL;
 	int fd;
 
-	if (EV_KIND(d) == EV_XSK && !x)
-		return;		/* closed since epoll reported it */
+	/* Closed since epoll reported it (the NIC was let go or attached again). */
+	if (EV_KIND(d) == EV_XSK ? !x : !nic->bcast || nic->bcast_failed)
+		return;
+	/*
+	 * The packet socket reports ENETDOWN once when the link goes down and
+	 * works again when it comes up: reading the error clears it. Only an
+	 * error that does not clear takes it out (and the NIC is re-attached).
+	 */
+	if (!x) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		if (!getsockopt(vx_bcast_fd(nic->bcast), SOL_SOCKET, SO_ERROR, &soerr, &sl) &&
+		    soerr && !(ev_events & EPOLLHUP)) {
+			pr_debug("%s: broadcast socket: %s (cleared)\n", nic->ifname,
+				 strerror(soerr));
+			return;
+		}
+	}
 	fd = x ? vx_xsk_fd(x) : vx_bcast_fd(nic->bcast);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
 	if (x) {
 		w->xsk_armed[EV_IDX(d)] = false;
 		nic->xsk_failed[EV_IDX(d)] = true;
+	} else {
+		nic->bcast_failed = true;
+		w->bcast_ready = false;
 	}
 	nic->link_up = false;
+	/* The main thread's next vx_nic_refresh opens the sockets again (nic.c). */
 	pr_err("%s: %s socket reported an error (NIC down or gone); its traffic is dropped\n",
 	       nic->ifname, EV_KIND(d) == EV_XSK ? "AF_XDP" : "broadcast");
 }
@@ -148,7 +169,7 @@ static void handle_event(struct vx_worker *w, const struct epoll_event *ev)
 	case EV_XSK:
 	case EV_BCAST:
 		if (ev->events & (EPOLLERR | EPOLLHUP))
-			ev_error(w, d);
+			ev_error(w, d, ev->events);
 		else if (EV_KIND(d) == EV_BCAST)
 			w->bcast_ready = true;
 		break;

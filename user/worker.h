@@ -94,6 +94,9 @@ struct vx_nic {
 	bool xsk_failed[VX_MAX_QUEUES];	/* reported an error (NIC gone): never again in epoll */
 	unsigned int nq;
 	struct vx_bcast *bcast;
+	bool bcast_failed;	/* the broadcast socket reported an error: out of epoll */
+	unsigned int nw_warned;	/* queue count last warned about (fewer queues than workers) */
+	uint64_t reattached;	/* times the NIC was attached again (vx_nic_refresh) */
 
 	/*
 	 * Ports: changed only with every worker paused (vx_nic_pause). The
@@ -144,7 +147,15 @@ void vx_nic_resume(struct vx_nic *nic);
 int vx_nic_start(struct vx_nic *nic);
 /* Stops the workers, detaches XDP, closes the sockets. */
 void vx_nic_close(struct vx_nic *nic);
-/* Refreshes link state and MTU; called periodically by the main thread. */
+/*
+ * Refreshes link state and MTU; called by the main thread on every link
+ * event of the NIC's index or name, and periodically. A NIC that is gone
+ * is let go (sockets closed, program detached: nic->steer is NULL then);
+ * when an interface of the same name appears again (or the sockets of the
+ * same one reported errors) it is attached again: the program, every
+ * port's steering entry, the AF_XDP sockets and the broadcast tap, with the
+ * workers paused. Ports and their front-ends are not touched.
+ */
 void vx_nic_refresh(struct vx_nic *nic);
 /* The counters, in one of the formats of cli.h. */
 void vx_nic_stats_write(struct vx_nic *nic, FILE *f, enum vx_stats_format fmt);

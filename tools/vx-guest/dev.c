@@ -17,7 +17,7 @@
 
 #define BIT(n) (1ull << (n))
 
-static int mem_open(struct vg_mem *m, uint64_t size)
+int vg_mem_open(struct vg_mem *m, uint64_t size)
 {
 	m->size = (size + 0xfffff) & ~0xfffffull;
 	m->fd = memfd_create("vx-guest", MFD_CLOEXEC);
@@ -99,7 +99,7 @@ int vg_dev_open(struct vg_dev *d, const char *path, bool server, uint64_t want, 
 	d->mem.fd = -1;
 	vg_vq_layout(&d->vq[VG_RX], &d->mem, VG_RX, qsize, &off);
 	vg_vq_layout(&d->vq[VG_TX], &d->mem, VG_TX, qsize, &off);
-	err = mem_open(&d->mem, off + VG_SCRATCH);
+	err = vg_mem_open(&d->mem, off + VG_SCRATCH);
 	if (err)
 		return err;
 	off = 0;
@@ -123,6 +123,16 @@ int vg_dev_open(struct vg_dev *d, const char *path, bool server, uint64_t want, 
 			err = vq_start(d, q);
 	}
 	return err;
+}
+
+void vg_mem_close(struct vg_mem *m)
+{
+	if (m->base)
+		munmap(m->base, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->base = NULL;
+	m->fd = -1;
 }
 
 void vg_dev_close(struct vg_dev *d)

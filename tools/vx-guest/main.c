@@ -7,6 +7,8 @@
  *   vx-guest send    --socket PATH --mac MAC --dst MAC [--count N] [--size BYTES]
  *   vx-guest recv    --socket PATH --mac MAC [--count N] [--timeout S]
  *   vx-guest echo    --socket PATH --mac MAC [--count N] [--timeout S]
+ *   vx-guest memreg  --socket PATH --mac MAC [--dst MAC] [--count CYCLES] [--timeout S]
+ *                    [--frames N] [--stale-every N]
  *   vx-guest hostile --socket PATH --mac MAC [--dst MAC] [--wait S] [--flood S]
  *                    [--flood-dst MAC] CASE... | all | -
  *
@@ -41,6 +43,7 @@ struct opts {
 	unsigned long count;
 	unsigned int size, qsize;
 	double timeout, wait, flood;
+	unsigned int frames, stale_every;
 };
 
 double vg_now(void)
@@ -183,7 +186,7 @@ static int mode_echo(struct vg_dev *d, const struct opts *o)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vx-guest send|recv|echo|hostile --socket PATH --mac MAC [options] [CASE...]\n"
+		"usage: vx-guest send|recv|echo|memreg|hostile --socket PATH --mac MAC [options] [CASE...]\n"
 		"  --server           listen on PATH (the back-end connects)\n"
 		"  --no-mrg           do not negotiate VIRTIO_NET_F_MRG_RXBUF\n"
 		"  --no-event-idx     do not negotiate VIRTIO_RING_F_EVENT_IDX\n"
@@ -194,7 +197,9 @@ static void usage(void)
 		"  --wait S           hostile RX cases: how long frames may arrive (default 1;\n"
 		"                     with CASE '-', cases come from stdin and 'go' ends the wait)\n"
 		"  --flood S          hostile tx-flood: how long (default 2)\n"
-		"  --flood-dst MAC    hostile tx-flood: destination (default --dst)\n",
+		"  --flood-dst MAC    hostile tx-flood: destination (default --dst)\n"
+		"  --frames N         memreg: frames sent from the added region per cycle (default 8)\n"
+		"  --stale-every N    memreg: every Nth cycle a chain into the removed region (0: never)\n",
 		VG_QSIZE_MAX, VG_QSIZE_DEF);
 	vg_hostile_main(NULL, 0, NULL, NULL);
 }
@@ -209,6 +214,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "qsize", required_argument, NULL, 'q' },  { "timeout", required_argument, NULL, 't' },
 		{ "wait", required_argument, NULL, 'w' },   { "flood", required_argument, NULL, 'f' },
 		{ "flood-dst", required_argument, NULL, 'F' }, { "offload", no_argument, NULL, 'O' },
+		{ "frames", required_argument, NULL, 'n' }, { "stale-every", required_argument, NULL, 'x' },
 		{}
 	};
 	int c;
@@ -257,6 +263,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'f':
 			o->flood = strtod(optarg, NULL);
 			break;
+		case 'n':
+			o->frames = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'x':
+			o->stale_every = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -272,7 +284,7 @@ static int parse(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .size = 128, .qsize = VG_QSIZE_DEF, .wait = 1, .flood = 2,
+	struct opts o = { .size = 128, .qsize = VG_QSIZE_DEF, .wait = 1, .flood = 2, .frames = 8,
 			  .dst = { 0x02, 0, 0, 0, 0, 0x99 } };
 	const char *mode = argc > 1 ? argv[1] : "";
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -293,11 +305,12 @@ int main(int argc, char **argv)
 	ho = (struct vg_hostile_opts){ .wait_s = o.wait, .flood_s = o.flood, .dst = o.dst,
 				       .flood_dst = o.has_flood_dst ? o.flood_dst : o.dst };
 	if (!o.timeout)
-		o.timeout = strcmp(mode, "echo") ? 10 : 0;	/* echo runs until stopped */
+		o.timeout = strcmp(mode, "echo") && strcmp(mode, "memreg") ? 10 : 0;	/* run until stopped */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memcpy(d.mac, o.mac, ETH_ALEN);
+	d.want_mem_slots = !strcmp(mode, "memreg");
 	if (!stat(o.socket, &st) && S_ISCHR(st.st_mode))
 		d.ops = &vg_vhost_kernel_ops;
 	want = BIT(VIRTIO_F_VERSION_1);
@@ -320,7 +333,13 @@ int main(int argc, char **argv)
 		rc = mode_recv(&d, &o);
 	else if (!strcmp(mode, "echo"))
 		rc = mode_echo(&d, &o);
-	else if (!strcmp(mode, "hostile"))
+	else if (!strcmp(mode, "memreg")) {
+		struct vg_memreg_opts mo = { .cycles = o.count, .timeout = o.timeout,
+					     .frames = o.frames, .stale_every = o.stale_every,
+					     .dst = o.dst };
+
+		rc = vg_memreg_main(&d, &mo);
+	} else if (!strcmp(mode, "hostile"))
 		rc = vg_hostile_main(&d, argc - optind - 1, argv + optind + 1, &ho);
 	else
 		rc = (usage(), 2);

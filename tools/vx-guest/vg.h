@@ -74,6 +74,7 @@ struct vg_dev {
 	int tap;		/* kernel vhost: the backend tap */
 	char tap_name[16];
 	uint64_t protocol_features;
+	bool want_mem_slots;	/* ask for CONFIGURE_MEM_SLOTS (memreg mode) */
 	uint64_t features;	/* negotiated */
 	bool mrg_rxbuf;
 	uint8_t mac[6];
@@ -114,6 +115,22 @@ int vg_tx_frame(struct vg_dev *d, const uint8_t *frame, uint32_t len, bool kick)
 void vg_tx_reclaim(struct vg_dev *d);
 typedef void (*vg_rx_fn)(struct vg_dev *d, uint8_t *frame, uint32_t len, void *arg);
 int vg_rx_poll(struct vg_dev *d, vg_rx_fn fn, void *arg);
+
+/* vu.c: a second region added or removed (vhost-user only). */
+int vg_vu_mem_reg(struct vg_dev *d, bool add, const struct vg_mem *m, uint64_t gpa);
+int vg_mem_open(struct vg_mem *m, uint64_t size);
+void vg_mem_close(struct vg_mem *m);
+
+/* memreg.c */
+struct vg_memreg_opts {
+	unsigned long cycles;	/* 0: until stopped or the timeout */
+	double timeout;
+	unsigned int frames;	/* frames sent from the region per cycle */
+	unsigned int stale_every;	/* every Nth cycle: a chain in the removed region */
+	const uint8_t *dst;
+};
+
+int vg_memreg_main(struct vg_dev *d, const struct vg_memreg_opts *o);
 
 /* hostile.c */
 struct vg_hostile_opts {

@@ -126,7 +126,8 @@ static int vu_open(struct vg_dev *d, const char *path, bool server)
 	err = vu_get_u64(d, VU_GET_PROTOCOL_FEATURES, &pf);
 	if (err)
 		return err;
-	pf &= BIT(VU_PF_REPLY_ACK);
+	pf &= BIT(VU_PF_REPLY_ACK) |
+	      (d->want_mem_slots ? BIT(VU_PF_CONFIGURE_MEM_SLOTS) : 0);
 	err = vu_set_u64(d, VU_SET_PROTOCOL_FEATURES, pf, -1);
 	if (!err)
 		d->protocol_features = pf;
@@ -233,6 +234,23 @@ static int vu_set_vring_call(struct vg_dev *d, unsigned int q, int fd)
 static int vu_set_vring_err(struct vg_dev *d, unsigned int q, int fd)
 {
 	return vu_vring_fd(d, VU_SET_VRING_ERR, q, fd);
+}
+
+/*
+ * ADD_MEM_REG or REM_MEM_REG (vhost-user.rst, CONFIGURE_MEM_SLOTS) for the
+ * region of m at gpa; REM sends the fd too, as QEMU does.
+ */
+int vg_vu_mem_reg(struct vg_dev *d, bool add, const struct vg_mem *m, uint64_t gpa)
+{
+	struct vu_mem_reg r = { 0 };
+
+	if (!(d->protocol_features & BIT(VU_PF_CONFIGURE_MEM_SLOTS)))
+		return -ENOTSUP;
+	r.region.gpa = gpa;
+	r.region.size = m->size;
+	r.region.uva = (uintptr_t)m->base;
+	r.region.mmap_offset = 0;
+	return vu_set(d, add ? VU_ADD_MEM_REG : VU_REM_MEM_REG, &r, sizeof(r), m->fd);
 }
 
 const struct vg_ops vg_vhost_user_ops = {
