@@ -7,6 +7,9 @@
 # and remove p99 <= 5 ms. Configurations: server ports; client ports
 # (their VMs off: the daemon retries, backing off to 30 s, after 35 s of
 # settling); server ports with a Prometheus stats file written every second.
+# Every port add and remove rewrites the --state file (runtime ports saved for a
+# restart): in the socket directory by default, which on this machine is ext4;
+# the other configurations put it on tmpfs, as /run is on a systemd host.
 # There is no peer: no other vhost-user back-end here adds ports at runtime
 # without hugepages per port (DPDK's vhost PMD), so the figures stand alone.
 #
@@ -26,7 +29,8 @@ while getopts n:r:i: o; do
 done
 PY=/usr/bin/python3
 [ "$(id -u)" = 0 ] || { echo "scale.sh: needs root" >&2; exit 1; }
-trap vx_ns_teardown EXIT
+SHM=$(mktemp -d /dev/shm/vx-scale.XXXXXX)
+trap 'vx_ns_teardown; rm -rf "$SHM"' EXIT
 vx_ns_setup || exit 1
 RAW=$VX_TMP/raw
 
@@ -38,6 +42,7 @@ one() { # one <config> <mode> <settle> [daemon args...]
 	VX_DAEMON_PID=$!
 	vx_wait_path "$VX_TMP/$VX_NIC.ctl" 10
 	sleep 1
+	rm -f "$SHM/state"
 	j=$("$PY" "$VX_ROOT/tests/lib/ctl_scale.py" "$VX_TMP/$VX_NIC.ctl" "$VX_DAEMON_PID" "$N" "$IDLE" \
 		"$mode" "$settle")
 	vx_daemon_stop
@@ -56,8 +61,9 @@ for k, v in (("rss", d["rss_per_port_kib"]), ("cpu", d["idle_cpu_pct"]),
 : >"$RAW"
 for ((r = 1; r <= RUNS; r++)); do
 	one server server 0
-	one client client 35
-	one prom server 0 --stats-file "$VX_TMP/stats.prom" --stats-format prometheus
+	one tmpfs server 0 --state "$SHM/state"
+	one client client 35 --state "$SHM/state"
+	one prom server 0 --state "$SHM/state" --stats-file "$VX_TMP/stats.prom" --stats-format prometheus
 done
 
 echo
@@ -65,11 +71,12 @@ echo "Scale: $N idle ports on one daemon, median of $RUNS runs ($(date -u +%F), 
 echo
 echo "| configuration | RSS per idle port (KiB) | idle CPU (% of a core) | add p50 / p99 (ms) | remove p50 / p99 (ms) | in the daemon: add / remove p99 (ms) | refused |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for c in server client prom; do
+for c in server tmpfs client prom; do
 	case $c in
-	server) d="server ports, no stats file" ;;
-	client) d="client ports (VMs off), no stats file" ;;
-	prom) d="server ports, Prometheus file every 1 s" ;;
+	server) d="server ports, state file in the socket directory (ext4 here)" ;;
+	tmpfs) d="server ports, state file on tmpfs (as /run on a systemd host)" ;;
+	client) d="client ports (VMs off), state on tmpfs" ;;
+	prom) d="server ports, state on tmpfs, Prometheus file every 1 s" ;;
 	esac
 	echo "| $d | $(median $c rss) | $(median $c cpu) | $(median $c add50) / $(median $c add99) | $(median $c del50) / $(median $c del99) | $(median $c iadd99) / $(median $c idel99) | $(median $c failed) |"
 done

@@ -14,7 +14,8 @@ PY=/usr/bin/python3
 N=${VX_SCALE_PORTS:-1024}
 [ -x "$VX_BUILD/vhost-xdpd" ] || vx_skip_all "no vhost-xdpd (run make)"
 [ -x "$PY" ] || vx_skip_all "no $PY"
-trap vx_ns_teardown EXIT
+SHM=$(mktemp -d /dev/shm/vx-scale.XXXXXX)
+trap 'vx_ns_teardown; rm -rf "$SHM"' EXIT
 vx_ns_setup || { echo "Bail out! namespace setup failed"; exit 1; }
 
 scale() { # scale <mode> <settle s>: one JSON line
@@ -27,8 +28,10 @@ field() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(
 # timer, and the idle figure is about ports.
 # A daemon per mode: freed port memory stays in the heap for the next ports.
 for mode in server client; do
+	# The state file (runtime ports saved for a restart) on a tmpfs, as /run is on a systemd host:
+	# here /run and /tmp are ext4, whose rename costs milliseconds (tests/bench/scale.sh shows both).
 	nsenter --net="/run/netns/$VX_HNS" "$VX_BUILD/vhost-xdpd" --nic "$VX_NIC" --socket-dir "$VX_TMP" \
-		2>>"$VX_TMP/daemon.log" &
+		--state "$SHM/state" 2>>"$VX_TMP/daemon.log" &
 	VX_DAEMON_PID=$!
 	vx_wait_path "$VX_TMP/$VX_NIC.ctl" 10
 	sleep 1
