@@ -14,7 +14,7 @@ else
 Q := @
 endif
 
-LIBS_PC  := libxdp libbpf
+LIBS_PC  := libxdp libbpf libsystemd
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wshadow -Wformat=2 -Iinclude -Iuser -Itests/lib -I$(BUILD) \

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "kdev.h"
 #include "log.h"
+#include "notify.h"
 #include "vu_conn.h"
 #include "worker.h"
 
@@ -220,8 +221,10 @@ int main(int argc, char **argv)
 	}
 	pr_info("ready: %u port%s on %s, %s mode\n", cfg.nports, cfg.nports == 1 ? "" : "s",
 		cfg.nic, cfg.poll ? "polling" : "event");
+	vx_notify_ready();
 	stats_write(&cfg);
 	run(&cfg, &sigs);
+	vx_notify_stopping();
 	rc = 0;
 out:
 	if (stop_fd >= 0)
