@@ -30,6 +30,7 @@ include user/Build.mk
 include tests/Build.mk
 include tests/fuzz/Build.mk
 include tools/Build.mk
+include dist/Build.mk
 
 help:
 	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"
@@ -39,6 +40,9 @@ help:
 	@echo "make test       same as check"
 	@echo "make bench      install, build, and run the benchmark (tests/bench/bench.sh; BENCH_ARGS=...)"
 	@echo "                then the TCP table (tests/bench/tcp.sh; BENCH_TCP_ARGS=..., BENCH_TCP=0: skip it)"
+	@echo "make install    vhost-xdpd, vhost-xdpctl, man pages, bash completion, the systemd unit"
+	@echo "                and example files; PREFIX=/usr/local DESTDIR= (dist/Build.mk has the rest)"
+	@echo "make uninstall  remove them again (not /etc/vhost-xdp/NIC.ports or NIC.env)"
 	@echo "make deps       install the Debian packages needed to build and test"
 	@echo "make format     clang-format every C source"
 	@echo "make clean      remove $(BUILD)/"
