@@ -5,14 +5,19 @@
 set -euo pipefail
 
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (make fuzz, tests/fuzz).
+# libsystemd-dev: sd_notify (user/notify.c).
 BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
-	    pkg-config libelf-dev zlib1g-dev libclang-rt-14-dev)
+	    pkg-config libelf-dev zlib1g-dev libclang-rt-14-dev libsystemd-dev)
 # perl ships prove; dpdk-dev ships dpdk-testpmd; the librte-net-* drivers are
 # the vhost/virtio-user/af_xdp/tap PMDs the end-to-end tests load, and the
 # pcap/null PMDs of the benchmark's one-process wire + guest (bench.sh).
+# systemd (systemd-analyze verify), man-db + groff-base (man --warnings) and
+# bash-completion (its loader) for tests/unit/test_install.sh; python3 is the
+# NOTIFY_SOCKET listener of tests/ns/test_sd_notify.sh.
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
-	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind)
+	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind
+	   systemd man-db groff-base bash-completion python3)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2
