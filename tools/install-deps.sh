@@ -13,11 +13,12 @@ BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
 # pcap/null PMDs of the benchmark's one-process wire + guest (bench.sh).
 # systemd (systemd-analyze verify), man-db + groff-base (man --warnings) and
 # bash-completion (its loader) for tests/unit/test_install.sh; python3 is the
-# NOTIFY_SOCKET listener of tests/ns/test_sd_notify.sh.
+# NOTIFY_SOCKET listener of tests/ns/test_sd_notify.sh; systemd-container
+# (systemd-nspawn) runs the unit under systemd in tests/ns/test_unit_systemd.sh.
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
 	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind
-	   systemd man-db groff-base bash-completion python3)
+	   systemd systemd-container man-db groff-base bash-completion python3)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2
