@@ -14,7 +14,10 @@
 #   3. with one capability of the set taken away, for each: no start, a
 #      one-line reason, no XDP program left;
 #   4. after SIGKILL, --cleanup needs CAP_SYS_ADMIN, which is why the unit runs
-#      it as ExecStopPost=+ (full privileges).
+#      it as ExecStopPost=+ (full privileges);
+#   5. (a daemon with --ctl-group) giving the control socket to a group fails
+#      without CAP_CHOWN, and works when the group is a supplementary group
+#      (SupplementaryGroups=, as the unit's comment says).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/ns.sh"
 
@@ -34,6 +37,9 @@ MEMLOCK=$((4 << 20))
 GMAC=52:54:00:00:00:60
 SOCK=$VX_TMP/vm0.sock
 GUEST_PID=
+# Newer daemons want port sockets in --socket-dir.
+SOCKDIR=()
+"$VXD" --help | grep -q -- --socket-dir && SOCKDIR=(--socket-dir "$VX_TMP")
 
 cleanup() {
 	[ -n "$GUEST_PID" ] && kill "$GUEST_PID" 2>/dev/null
@@ -74,8 +80,9 @@ start_caps() {
 	shift
 	: >"$VX_TMP/daemon.log"
 	nsenter --net="/run/netns/$VX_HNS" prlimit --memlock="$MEMLOCK" \
-		setpriv --bounding-set="$(bounding "${caps[@]}")" --inh-caps=-all -- \
-		"$VXD" --nic "$VX_NIC" --stats-file "$VX_TMP/stats" "$@" 2>>"$VX_TMP/daemon.log" &
+		setpriv --bounding-set="$(bounding "${caps[@]}")" --inh-caps=-all ${SETPRIV_EXTRA:-} -- \
+		"$VXD" --nic "$VX_NIC" "${SOCKDIR[@]}" --stats-file "$VX_TMP/stats" "$@" \
+		2>>"$VX_TMP/daemon.log" &
 	VX_DAEMON_PID=$!
 }
 wait_ready() { # wait_ready <seconds>: the daemon logged ready (0) or exited (1)
@@ -187,4 +194,26 @@ vx_ok "$([ $rc -ne 0 ] && echo 0 || echo 1)" "  --cleanup with the unit's set fa
 out=$(nsenter --net="/run/netns/$VX_HNS" "$VXD" --cleanup --nic "$VX_NIC" 2>&1)
 vx_ok $? "  --cleanup with full privileges, as ExecStopPost=+ runs it: $(echo "$out" | tail -n 1)"
 vx_check "  and the program is gone" no_xdp
+
+# --- 5. --ctl-group ---
+gid=100		# "users" on Debian
+group=$(getent group "$gid" | cut -d: -f1)
+if [ -z "$group" ]; then
+	vx_ok 0 "--ctl-group with the unit's set # SKIP no group $gid here"
+elif "$VXD" --help | grep -q -- --ctl-group; then
+	start_caps "${CAPS[@]}" -- --ctl-group "$group"
+	wait_ready 10
+	ready=$?
+	vx_daemon_stop
+	vx_diag "--ctl-group $group, the unit's set: $(last_error)"
+	vx_ok "$([ $ready -ne 0 ] && echo 0 || echo 1)" "--ctl-group $group with the unit's set alone: refused (no CAP_CHOWN)"
+	SETPRIV_EXTRA="--groups=$gid" start_caps "${CAPS[@]}" -- --ctl-group "$group"
+	vx_check "  with $group as a supplementary group: ready" wait_ready 20
+	vx_check "  the control socket is $group's, mode 0660" \
+		test "$(stat -c '%G %a' "$VX_TMP/$VX_NIC.ctl" 2>/dev/null)" = "$group 660"
+	vx_daemon_stop
+	vx_ok "$VX_DAEMON_RC" "  clean exit (rc=$VX_DAEMON_RC)"
+else
+	vx_ok 0 "--ctl-group with the unit's set # SKIP this vhost-xdpd has no --ctl-group yet"
+fi
 vx_done
