@@ -11,6 +11,8 @@
 #     and a seccomp filter; a guest echoes frames, broadcasts arrive;
 #   - reload (SIGHUP): the service stays up, same process (and, once the
 #     daemon reads --config, a port added to the file gets its socket);
+#   - (with --state and vhost-xdpctl) a port added at run time is back after
+#     systemctl restart: the state file lives in the preserved /run/vhost-xdp;
 #   - two instances share /run/vhost-xdp: stopping one leaves the other's
 #     socket (RuntimeDirectoryPreserve=yes);
 #   - an instance without its NIC.ports file fails its assertion; one with
@@ -195,6 +197,22 @@ if [ "$HAS_CONFIG" != 0 ]; then
 	vx_check "  the port added to vxa.ports has its socket" in_c test -S /run/vhost-xdp/vxa-vm1.sock
 else
 	vx_ok 0 "  the port added to vxa.ports has its socket # SKIP no --config in this vhost-xdpd yet"
+fi
+
+# --- a runtime port survives systemctl restart (the state file in /run/vhost-xdp) ---
+if "$VXD" --help | grep -q -- --state && [ -x "$VX_BUILD/vhost-xdpctl" ]; then
+	in_c /run/vx-build/vhost-xdpctl -i vxa port add name=vxa-rt,mac=52:54:00:00:00:72 >/dev/null
+	vx_ok $? "vhost-xdpctl -i vxa port add (a runtime port)"
+	in_c systemctl restart vhost-xdpd@vxa.service
+	vx_ok $? "systemctl restart vhost-xdpd@vxa"
+	vx_check "  the runtime port is back: /run/vhost-xdp/vxa.state was kept" \
+		in_c test -S /run/vhost-xdp/vxa-rt.sock
+	MP=$(prop vxa MainPID)
+else
+	for c in "vhost-xdpctl -i vxa port add (a runtime port)" "systemctl restart vhost-xdpd@vxa" \
+		"  the runtime port is back: /run/vhost-xdp/vxa.state was kept"; do
+		vx_ok 0 "$c # SKIP no --state or no vhost-xdpctl in this build yet"
+	done
 fi
 
 # --- a second instance in the same /run/vhost-xdp ---
