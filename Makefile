@@ -14,7 +14,7 @@ else
 Q := @
 endif
 
-LIBS_PC  := libxdp libbpf
+LIBS_PC  := libxdp libbpf libsystemd
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -Wshadow -Wformat=2 -Iinclude -Iuser -Itests/lib -I$(BUILD) \
@@ -31,6 +31,7 @@ include ctl/Build.mk
 include tests/Build.mk
 include tests/fuzz/Build.mk
 include tools/Build.mk
+include dist/Build.mk
 
 help:
 	@echo "make            build BPF objects, skeletons, vhost-xdpd and test programs into $(BUILD)/"
@@ -43,6 +44,9 @@ help:
 	@echo "                the scale benchmark (tests/bench/scale.sh; BENCH_SCALE_ARGS=...)"
 	@echo "                then the TCP table (tests/bench/tcp.sh; BENCH_TCP_ARGS=..., BENCH_TCP=0: skip it)"
 	@echo "make soak       tests/ns/test_soak.sh for SOAK_SECONDS (default 600): random faults, no leak"
+	@echo "make install    vhost-xdpd, vhost-xdpctl, man pages, bash completion, the systemd unit"
+	@echo "                and example files; PREFIX=/usr/local DESTDIR= (dist/Build.mk has the rest)"
+	@echo "make uninstall  remove them again (not /etc/vhost-xdp/NIC.ports or NIC.env)"
 	@echo "make deps       install the Debian packages needed to build and test"
 	@echo "make format     clang-format every C source"
 	@echo "make clean      remove $(BUILD)/"

@@ -5,15 +5,20 @@
 set -euo pipefail
 
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (make fuzz, tests/fuzz).
+# libsystemd-dev: sd_notify (user/notify.c).
 BUILD_PKGS=(make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool iproute2
-	    pkg-config libelf-dev zlib1g-dev libclang-rt-14-dev)
+	    pkg-config libelf-dev zlib1g-dev libclang-rt-14-dev libsystemd-dev)
 # perl ships prove; dpdk-dev ships dpdk-testpmd; the librte-net-* drivers are
 # the vhost/virtio-user/af_xdp/tap PMDs the end-to-end tests load, and the
 # pcap/null PMDs of the benchmark's one-process wire + guest (bench.sh).
+# systemd (systemd-analyze verify), man-db + groff-base (man --warnings) and
+# bash-completion (its loader) for tests/unit/test_install.sh; python3 is the
+# NOTIFY_SOCKET listener of tests/ns/test_sd_notify.sh; systemd-container
+# (systemd-nspawn) runs the unit under systemd in tests/ns/test_unit_systemd.sh.
 TEST_PKGS=(linux-image-amd64 linux-headers-amd64 busybox-static qemu-system-x86 cpio
 	   dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-net-af-xdp23
 	   librte-net-tap23 librte-net-pcap23 librte-net-null23 iputils-ping ethtool tcpdump iperf3 socat perl xz-utils valgrind
-	   python3 python3-prometheus-client)
+	   python3 python3-prometheus-client systemd systemd-container man-db groff-base bash-completion)
 # libvirt 9.0 for tests/e2e/test_libvirt.sh and contrib/libvirt/qemu (the hook
 # runs under python3, above), without Recommends (they pull in the Xen, LXC and
 # VirtualBox drivers, lvm2, dnsmasq).

@@ -27,6 +27,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 
 /* libxdp keeps its state in bpffs; mount it if the system has not. */
 static void bpffs_ensure(void)
@@ -130,8 +131,12 @@ static void on_sigfd(struct vx_watch *w, uint32_t events)
 		if (si.ssi_signo == SIGHUP) {
 			pr_info("SIGHUP: reloading %s\n",
 				d->cfg.config[0] ? d->cfg.config : "(no --config)");
-			if (d->cfg.config[0] && vx_daemon_reload(d, err, sizeof(err)))
-				pr_err("reload: %s\n", err);
+			if (d->cfg.config[0]) {
+				vx_notify_reloading();
+				if (vx_daemon_reload(d, err, sizeof(err)))
+					pr_err("reload: %s\n", err);
+				vx_notify_ready();
+			}
 			continue;
 		}
 		pr_info("%s received, shutting down\n", strsignal((int)si.ssi_signo));
@@ -364,6 +369,7 @@ int main(int argc, char **argv)
 	pr_info("ready: %u port%s on %s, %s mode, control socket %s\n", d->ports.n,
 		d->ports.n == 1 ? "" : "s", cfg->nic, cfg->poll ? "polling" : "event",
 		cfg->ctl_path);
+	vx_notify_ready();
 	stats_write(d);
 	tk.stats_at = vx_now_ms() + cfg->stats_interval * 1000u;
 	while (!d->stop) {
@@ -371,6 +377,7 @@ int main(int argc, char **argv)
 		if (vx_loop_once(&d->loop, -1) < 0)
 			break;
 	}
+	vx_notify_stopping();
 	rc = 0;
 out:
 	vx_ctl_close(d);

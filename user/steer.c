@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -58,6 +60,12 @@ static int vx_steer_check_free(int ifindex, const char *ifname)
 
 	if (err == -ENOENT || (!err && !mp))
 		return 0;
+	if (err == -EPERM) {
+		pr_err("%s: an XDP program is already attached and reading it needs CAP_SYS_ADMIN; "
+		       "not replacing it (run --cleanup if it is ours from a crashed daemon)\n",
+		       ifname);
+		return (int)err;
+	}
 	if (err) {
 		pr_err("%s: cannot query XDP programs: %s\n", ifname, strerror((int)-err));
 		return (int)err;
@@ -162,14 +170,32 @@ end_free:
 	return err;
 }
 
+/*
+ * Where libxdp attached our program alone (its single-program fallback), the
+ * kernel removes it on CAP_NET_ADMIN alone: with XDP_FLAGS_REPLACE and our fd
+ * it detaches only if our program is still the one attached, and says EEXIST
+ * otherwise. libxdp's detach reads the NIC's programs back by id first
+ * (BPF_PROG_GET_FD_BY_ID), which needs CAP_SYS_ADMIN; it remains the way for
+ * a program behind a dispatcher and for a NIC where ours is gone.
+ */
+static int vx_steer_detach_alone(const struct vx_steer *st)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(st->prog));
+	__u32 flags = XDP_FLAGS_REPLACE |
+		      (st->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+
+	return bpf_xdp_detach(st->ifindex, flags, &opts);
+}
+
 void vx_steer_detach(struct vx_steer *st)
 {
 	int err;
 
 	if (!st)
 		return;
-	/* libxdp only detaches the program if it is still the one we attached. */
-	err = xdp_program__detach(st->prog, st->ifindex, st->mode, 0);
+	/* Both ways only detach the program if it is still the one we attached. */
+	err = vx_steer_detach_alone(st) ? xdp_program__detach(st->prog, st->ifindex, st->mode, 0)
+					: 0;
 	if (err == -ENOENT)
 		pr_info("%s: XDP program %s was already removed (xdp-loader unload?)\n", st->ifname,
 			VX_STEER_PROG_NAME);
