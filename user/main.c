@@ -323,7 +323,22 @@ int main(int argc, char **argv)
 				     .workers = cfg->workers,
 				     .skb_mode = cfg->skb_mode, .zc = cfg->zc };
 	memcpy(opts.worker_cpu, cfg->worker_cpu, sizeof(opts.worker_cpu));
-	/* The socket directory first: a bad one is reported before anything touches the NIC. */
+	/*
+	 * A port file that cannot be used is a command-line error (exit 2, which
+	 * the systemd unit does not restart), found before anything touches the NIC.
+	 */
+	if (cfg->config[0]) {
+		struct vx_port_cfg *pc;
+		unsigned int n;
+
+		if (vx_config_read(cfg->config, cfg->socket_dir, &pc, &n, err, sizeof(err))) {
+			fprintf(stderr, "vhost-xdpd: --config: %s\n", err);
+			vx_cli_free(cfg);
+			return 2;
+		}
+		free(pc);
+	}
+	/* The socket directory next: a bad one is reported before anything touches the NIC. */
 	e = socket_dir_make(cfg->socket_dir);
 	if (e) {
 		pr_err("--socket-dir %s: %s\n", cfg->socket_dir, strerror(-e));
