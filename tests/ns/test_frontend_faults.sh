@@ -159,7 +159,10 @@ vx_ok $((mrc != 0 || cycles < 100)) "memreg: $cycles add/remove cycles in ${MEMR
 wait $rp	# ends at its timeout, with its summary
 got=$(awk '{ print $4 }' "$VX_TMP/region.out")
 vx_ok $((got != rframes)) "memreg: the peer got every frame sent from an added region intact ($(cat "$VX_TMP/region.out"); sent $rframes)"
-vx_ok $((ebad > 0 || bursts < 3)) "memreg: vm1 echoed $bursts bursts of the peer's frames meanwhile ($ebad lost)"
+# A burst that meets vm1 while it resets a queue a stale chain broke loses frames
+# legitimately (the ring is stopped); on a loaded machine that window is wider.
+# The port must keep echoing: at most one burst in ten short.
+vx_ok $((ebad * 10 > bursts || bursts < 3)) "memreg: vm1 echoed $bursts bursts of the peer's frames meanwhile ($ebad short; at most 1 in 10)"
 stats_fresh
 broken=$(($(vx_stat vm1 queue_broken) - base_broken))
 vx_ok $((broken != stale)) "memreg: the daemon counted vm1 queue_broken +$broken (expected $stale)"
