@@ -155,7 +155,13 @@ vx_qemu_kill() { # NAME [SIGNAL]
 	local pid=${VX_QEMU_PID[$1]:-}
 	[ -n "$pid" ] || return 1
 	kill "-${2:-KILL}" "$pid" 2>/dev/null || return 1
-	# A signal QEMU catches (TERM) lets it shut down; KILL ends it at once.
+	# KILL ends it at once: reap it now (bash would otherwise report "Killed"
+	# when it notices the death between two commands). A signal QEMU
+	# catches (TERM, INT) lets it shut down first.
+	if [ "${2:-KILL}" = KILL ] || [ "${2:-KILL}" = 9 ]; then
+		_vx_qemu_reap "$1"
+		return 0
+	fi
 	vx_qemu_wait "$1" 10
 }
 
