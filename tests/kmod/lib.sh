@@ -20,8 +20,11 @@ KM_TMP=${KM_TMP:-$(mktemp -d /var/tmp/kmod-test.XXXXXX)}
 KM_MEM=${KM_MEM:-1536}
 # TAP: vx_ok, vx_diag, vx_done ... (tests/lib/tap.sh); the guest scripts source it too (/tap.sh).
 . "$KM_ROOT/tests/lib/tap.sh"
+# QEMU: vx_qemu_start/wait/stop (tests/lib/qemu.sh).
+. "$KM_ROOT/tests/lib/qemu.sh"
 
 km_cleanup() {
+	vx_qemu_stop_all
 	if [ -n "${VX_KEEP_TMP:-}" ]; then
 		vx_diag "kept $KM_TMP"
 	else
@@ -69,13 +72,10 @@ kmod_guest_run() { # NAME SCRIPT TIMEOUT [qemu args]
 	cp "$KM_BASE" "$initrd"
 	km_append "$initrd" "$KM_TMP/kmod.cpio.gz"
 	km_append "$initrd" "$KM_TMP/$name.test.gz"
-	: >"$KM_TMP/$name.log"
-	timeout --foreground -k 5 "$timeout" \
-		qemu-system-x86_64 -accel tcg -cpu max -m "$KM_MEM" -smp 2 -nodefaults -no-reboot \
-		-display none -monitor none -serial "file:$KM_TMP/$name.log" \
-		-kernel "$KM_KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet oops=panic panic_on_warn=0" "$@" \
-		</dev/null >"$KM_TMP/$name.qemu.log" 2>&1
+	# The runner (tests/lib/qemu.sh); on timeout QEMU gets SIGTERM, then SIGKILL 5 s later.
+	vx_qemu_start "$name" dir="$KM_TMP" kernel="$KM_KERNEL" initrd="$initrd" cpu=max \
+		mem="$KM_MEM" smp=2 append="quiet oops=panic panic_on_warn=0" -- "$@" || return 1
+	vx_qemu_wait "$name" "$timeout" || vx_qemu_stop "$name" 5
 	tr -d '\r' <"$KM_TMP/$name.log" >"$KM_TMP/$name.out"
 	grep -q '^VXGUEST-DONE' "$KM_TMP/$name.out"
 }

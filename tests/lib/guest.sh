@@ -23,7 +23,8 @@
 #       the initrd after the test script (see vx_guest_archive)
 #
 # Every guest, back-end and hugepage setting made here is undone by
-# vx_guest_teardown (call it before vx_ns_teardown).
+# vx_guest_teardown (call it before vx_ns_teardown). QEMU itself is started
+# and stopped by tests/lib/qemu.sh.
 
 VX_BACKEND=${VX_BACKEND:-vhost-xdpd}
 VX_SOCK_MODE=${VX_SOCK_MODE:-server}
@@ -32,6 +33,7 @@ VX_GUEST_MEM=${VX_GUEST_MEM:-512}
 VX_GUEST_KERNEL=${VX_GUEST_KERNEL:-$(ls /boot/vmlinuz-6.1.*-amd64 2>/dev/null | sort -V | tail -n1)}
 VX_GUEST_INITRD=${VX_GUEST_INITRD:-$VX_BUILD/guest/initramfs.cpio.gz}
 VX_GUEST_APPEND=${VX_GUEST_APPEND:-quiet}
+. "$VX_ROOT/tests/lib/qemu.sh"
 declare -gA VX_GUEST_PID=()
 VX_PMD_PID=
 VX_PMD_FD=
@@ -89,13 +91,14 @@ vx_guest_archive() {
 }
 
 # vx_guest_start <name> <socket> <mac> <ip/prefix> <script> [server|client]
-# Boots a guest in the background; its serial console goes to
-# $VX_TMP/<name>.log. The last argument is the back-end's socket mode
-# (default $VX_SOCK_MODE). In client mode QEMU's netdev setup blocks until
-# the back-end connects, so the console stays empty until then.
+# Boots a guest in the background (tests/lib/qemu.sh vx_qemu_start); its
+# serial console goes to $VX_TMP/<name>.log. The last argument is the
+# back-end's socket mode (default $VX_SOCK_MODE). In client mode QEMU's
+# netdev setup blocks until the back-end connects, so the console stays
+# empty until then.
 vx_guest_start() {
 	local name=$1 sock=$2 mac=$3 ip=$4 script=$5 mode=${6:-$VX_SOCK_MODE}
-	local log=$VX_TMP/$name.log initrd=$VX_TMP/$name.initrd chr
+	local initrd=$VX_TMP/$name.initrd chr
 	local nq=${VX_GUEST_QUEUES:-1} mq=
 	[ "$nq" -gt 1 ] && mq=,mq=on
 
@@ -105,38 +108,36 @@ vx_guest_start() {
 	client) chr="socket,id=c0,path=$sock,server=on,wait=off" ;;
 	*) vx_diag "vx_guest_start: bad mode $mode"; return 1 ;;
 	esac
-	local net=(-chardev "$chr" -netdev "vhost-user,id=n0,chardev=c0,queues=$nq") pre=()
+	local net=(-chardev "$chr" -netdev "vhost-user,id=n0,chardev=c0,queues=$nq")
 	[ -n "${VX_GUEST_NETDEV:-}" ] && net=(-netdev "$VX_GUEST_NETDEV")
-	[ -n "${VX_GUEST_NETNS:-}" ] && pre+=(nsenter --net="/run/netns/$VX_GUEST_NETNS")
-	[ -n "${VX_GUEST_CPUS:-}" ] && pre+=(taskset -c "$VX_GUEST_CPUS")
-	: >"$log"
-	"${pre[@]}" "$VX_QEMU" -accel tcg -m "$VX_GUEST_MEM" -smp "$nq" -nodefaults -no-reboot \
-		-display none -monitor none -serial "file:$log" \
-		-machine pc,memory-backend=mem \
-		-object "memory-backend-memfd,id=mem,size=${VX_GUEST_MEM}M,share=on" \
+	vx_qemu_start "$name" dir="$VX_TMP" kernel="$VX_GUEST_KERNEL" initrd="$initrd" \
+		mem="$VX_GUEST_MEM" shared=1 smp="$nq" netns="${VX_GUEST_NETNS:-}" cpus="${VX_GUEST_CPUS:-}" \
+		append="$VX_GUEST_APPEND vx.ip=$ip vx.name=$name" -- \
 		"${net[@]}" \
-		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0$mq${VX_GUEST_DEVOPTS:+,$VX_GUEST_DEVOPTS}" \
-		-kernel "$VX_GUEST_KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 $VX_GUEST_APPEND vx.ip=$ip vx.name=$name" \
-		</dev/null >"$VX_TMP/$name.qemu.log" 2>&1 &
-	VX_GUEST_PID[$name]=$!
+		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,vectors=0$mq${VX_GUEST_DEVOPTS:+,$VX_GUEST_DEVOPTS}" ||
+		return 1
+	VX_GUEST_PID[$name]=${VX_QEMU_PID[$name]}
+}
+
+# The runner's record of <name> from VX_GUEST_PID, which a test may also
+# set to a QEMU it did not start (tests/e2e/test_libvirt.sh: libvirt's);
+# the files are the ones in $VX_TMP.
+_vx_guest_sync() { # <name>
+	if [ -n "${VX_GUEST_PID[$1]:-}" ]; then
+		VX_QEMU_PID[$1]=${VX_GUEST_PID[$1]}
+	else
+		unset "VX_QEMU_PID[$1]"
+	fi
+	VX_QEMU_LOG[$1]=$VX_TMP/$1.log
+	VX_QEMU_OUT[$1]=$VX_TMP/$1.qemu.log
 }
 
 # vx_guest_wait <name> <marker-regex> <timeout-seconds>
 # Returns 0 once a console line matches, 1 on timeout or if QEMU exited
 # without printing it.
 vx_guest_wait() {
-	local name=$1 re=$2 log=$VX_TMP/$1.log pid=${VX_GUEST_PID[$1]:-}
-	local end=$((SECONDS + $3))
-	while [ $SECONDS -lt $end ]; do
-		grep -qaE "$re" "$log" 2>/dev/null && return 0
-		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-			grep -qaE "$re" "$log" 2>/dev/null
-			return
-		fi
-		sleep 0.2
-	done
-	return 1
+	_vx_guest_sync "$1"
+	vx_qemu_console_wait "$1" "$2" "$3"
 }
 
 # Prints the last console line of <name> that matches <regex>, without
@@ -152,31 +153,33 @@ vx_guest_field() { # <name> <regex> <key>
 
 # Waits for QEMU to exit by itself (after VXGUEST-DONE): <name> <seconds>
 vx_guest_exit_wait() {
-	local pid=${VX_GUEST_PID[$1]:-} end=$((SECONDS + $2))
-	[ -n "$pid" ] || return 0
-	while kill -0 "$pid" 2>/dev/null; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-	wait "$pid" 2>/dev/null
+	[ -n "${VX_GUEST_PID[$1]:-}" ] || return 0
+	_vx_guest_sync "$1"
+	vx_qemu_wait "$1" "$2" || return 1
 	unset "VX_GUEST_PID[$1]"
 }
 
 vx_guest_stop() { # <name>
-	local pid=${VX_GUEST_PID[$1]:-}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	vx_guest_exit_wait "$1" 5 || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	[ -n "${VX_GUEST_PID[$1]:-}" ] || return 0
+	_vx_guest_sync "$1"
+	vx_qemu_stop "$1" 5
+	unset "VX_GUEST_PID[$1]"
+}
+
+# vx_guest_kill <name> [signal]: sends QEMU the signal (default KILL, a
+# VMM crash) and reaps it.
+vx_guest_kill() {
+	[ -n "${VX_GUEST_PID[$1]:-}" ] || return 1
+	_vx_guest_sync "$1"
+	vx_qemu_kill "$1" "${2:-KILL}" || return 1
 	unset "VX_GUEST_PID[$1]"
 }
 
 # Prints the tail of a guest's console (and QEMU's own errors) as TAP
 # diagnostics.
 vx_guest_dump() { # <name> [lines]
-	vx_diag "--- console of $1 (last ${2:-20} lines)"
-	tail -n "${2:-20}" "$VX_TMP/$1.log" 2>/dev/null | tr -d '\r' | sed 's/^/#   /'
-	[ -s "$VX_TMP/$1.qemu.log" ] && sed 's/^/#   qemu: /' "$VX_TMP/$1.qemu.log"
-	return 0
+	_vx_guest_sync "$1"
+	vx_qemu_dump "$1" "${2:-20}"
 }
 
 # --- back-ends ------------------------------------------------------------
