@@ -15,6 +15,7 @@
 
 #include "dp/net.h"
 #include "log.h"
+#include "migrate.h"
 #include "nic_priv.h"
 #include "offload/tso.h"
 
@@ -238,6 +239,7 @@ static int port_free_id(const struct vx_nic *nic)
 int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 {
 	unsigned int h = vx_port_hash(dev->mac, dev->vlan);
+	struct vx_dev *twin;
 	int id, err;
 
 	/* The CLI checks this too; the queue's frames must belong to one untagged port. */
@@ -257,20 +259,30 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 	dev->ops = &vx_nic_dev_ops;
 	/* Counters of an earlier port with the same id start again from 0. */
 	vx_steer_stats_clear(nic->steer, dev->id);
-	err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
-	if (err)
-		return err;
+	/* A migration pair's second port waits on standby until its rings start (migrate.h). */
+	twin = vx_mig_twin(nic, dev);
+	dev->standby = twin != NULL;
+	if (!twin) {
+		err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
+		if (err)
+			return err;
+	}
 	vx_nic_pause(nic);
 	err = ports_grow(nic);
 	if (!err) {
 		vx_rx_plan(nic, dev);	/* no ring runs yet: every frame is counted as not ready */
 		nic->ports[nic->nports++] = dev;
 		nic->by_id[dev->id] = dev;
-		dev->hnext = nic->by_mac[h];
-		nic->by_mac[h] = dev;
+		if (twin) {	/* behind the owner: port_by_mac finds the owner */
+			dev->hnext = twin->hnext;
+			twin->hnext = dev;
+		} else {
+			dev->hnext = nic->by_mac[h];
+			nic->by_mac[h] = dev;
+		}
 	}
 	vx_nic_resume(nic);
-	if (err)
+	if (err && !twin)
 		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
 	return err;
 }
@@ -280,9 +292,13 @@ void vx_nic_del_port(struct vx_nic *nic, struct vx_dev *dev)
 	struct vx_dev **pp = &nic->by_mac[vx_port_hash(dev->mac, dev->vlan)];
 	unsigned int i;
 
-	/* New frames for it pass to the host stack; those already queued find no port. */
-	vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
+	/*
+	 * New frames for it pass to the host stack, or go to its migration twin;
+	 * those already queued find no port (or the twin).
+	 */
 	vx_nic_pause(nic);
+	if (!vx_mig_hand_over(nic, dev))
+		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
 	while (*pp && *pp != dev)
 		pp = &(*pp)->hnext;
 	if (*pp)
