@@ -74,6 +74,7 @@ else
 	done
 fi
 EOF
+vx_guest_prepare >/dev/null || vx_skip_all "cannot build the guest initramfs"
 _vx_guest_initrd "$VX_TMP/guest.sh" "$VX_TMP/guest.initrd" || vx_skip_all "initrd"
 
 # qemu_start <tag> <netdev-args> <ip> [extra...]: both sides get identical
