@@ -188,8 +188,10 @@ for ((r = 1; r <= RUNS; r++)); do
 	done
 	vx_ok $((1 - ok)) "e2e-slow: migration $r: the guest answers pings before"
 	# 50 pings a second, timestamped, through the whole run.
-	vx_in_peer ping -D -i 0.02 -W 1 "$G_IP" >"$VX_TMP/ping$r.out" 2>&1 &
-	ping_pid=$!
+	# (A background job ignores SIGINT; ping's own pid gets it: ping sets its handler.)
+	vx_in_peer sh -c 'echo $$ >"$1"; exec ping -D -i 0.02 -W 1 "$2"' sh "$VX_TMP/ping$r.pid" \
+		"$G_IP" >"$VX_TMP/ping$r.out" 2>&1 &
+	ping_job=$!
 	# The stream: 64 KiB every 0.2 s (about 320 KB/s), so it spans the migration.
 	(
 		for c in "$VX_TMP"/chunk.*; do
@@ -212,8 +214,8 @@ for ((r = 1; r <= RUNS; r++)); do
 	src_rc=$?
 	vx_ok $src_rc "e2e-slow: migration $r: the $MB MB stream arrived intact at the destination (sha256 ${got:0:12})"
 	sleep 3
-	kill -INT "$ping_pid" 2>/dev/null
-	wait "$ping_pid" 2>/dev/null
+	kill -INT "$(cat "$VX_TMP/ping$r.pid")" 2>/dev/null
+	wait "$ping_job" 2>/dev/null
 	# Replies after the migration ended, and the longest gap between replies.
 	read -r after gap sent recv < <(awk -v t1="$t1" '
 		/bytes from/ { t = substr($1, 2, length($1) - 2) + 0; if (prev && t - prev > gap) gap = t - prev; prev = t; if (t > t1) after++ }
