@@ -138,6 +138,12 @@ void vx_bcast_close(struct vx_bcast *b)
 	free(b);
 }
 
+/* One frame out of the interface (the socket is bound to it); never returned by recv. */
+int vx_bcast_send(struct vx_bcast *b, const void *buf, uint32_t len)
+{
+	return send(b->fd, buf, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -errno;
+}
+
 int vx_bcast_fd(const struct vx_bcast *b)
 {
 	return b->fd;

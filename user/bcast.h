@@ -21,6 +21,7 @@ int vx_bcast_fd(const struct vx_bcast *b);
  * 0 when nothing is queued, or -errno. Frames this host sent are never
  * returned.
  */
+int vx_bcast_send(struct vx_bcast *b, const void *buf, uint32_t len);	/* 0 or -errno */
 int vx_bcast_recv(struct vx_bcast *b, void *buf, uint32_t buflen, uint16_t *vlan);
 
 #endif

@@ -244,6 +244,21 @@ int vx_port_check(const struct vx_port_cfg *a, char *err, size_t len)
 	return 0;
 }
 
+bool vx_port_same_addr(const struct vx_port_cfg *a, const struct vx_port_cfg *b)
+{
+	return !memcmp(a->mac, b->mac, 6) && a->vlan == b->vlan;
+}
+
+int vx_port_pair_check(const struct vx_port_cfg *p, const struct vx_port_cfg *first,
+		       const struct vx_port_cfg *second, char *err, size_t len)
+{
+	if (!second)
+		return 0;
+	return fail(err, len, "port %s: ports %s and %s already have its MAC and VLAN (at most "
+		    "two ports, a migration pair, may share them)", p->name, first->name,
+		    second->name);
+}
+
 int vx_port_conflict(const struct vx_port_cfg *a, const struct vx_port_cfg *b, char *err,
 		     size_t len)
 {
@@ -251,8 +266,10 @@ int vx_port_conflict(const struct vx_port_cfg *a, const struct vx_port_cfg *b, c
 		return fail(err, len, "two ports named '%s'", a->name);
 	if (a->path[0] && !strcmp(a->path, b->path))
 		return fail(err, len, "two ports on socket %s", a->path);
-	if (!memcmp(a->mac, b->mac, 6) && a->vlan == b->vlan)
-		return fail(err, len, "ports %s and %s have the same MAC and VLAN", b->name, a->name);
+	/* Live migration on this host: two vhost-user ports may share a MAC (vx_port_pair_check). */
+	if (vx_port_same_addr(a, b) && (a->kdev || b->kdev))
+		return fail(err, len, "ports %s and %s have the same MAC and VLAN (only vhost-user "
+			    "socket ports may share one, as a migration pair)", b->name, a->name);
 	if (a->dedicated || b->dedicated)
 		return fail(err, len, "port %s: queue=dedicated needs it to be the NIC's only port, "
 			    "untagged", a->dedicated ? a->name : b->name);
@@ -265,9 +282,16 @@ static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 	int e;
 
 	for (i = 0; i < cfg->nports; i++) {
+		const struct vx_port_cfg *twin[2] = { NULL, NULL };
+
 		e = vx_port_check(&cfg->ports[i], err, len);
-		for (j = 0; !e && j < i; j++)
+		for (j = 0; !e && j < i; j++) {
 			e = vx_port_conflict(&cfg->ports[i], &cfg->ports[j], err, len);
+			if (!e && vx_port_same_addr(&cfg->ports[i], &cfg->ports[j]))
+				twin[!!twin[0]] = &cfg->ports[j];
+			if (!e)
+				e = vx_port_pair_check(&cfg->ports[i], twin[0], twin[1], err, len);
+		}
 		if (e)
 			return e;
 	}
@@ -309,6 +333,7 @@ int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports
 	char line[600], why[400];
 	unsigned int ln = 0, j;
 	FILE *f = fopen(path, "re");
+	const struct vx_port_cfg *twin[2];
 	int e = 0;
 
 	*ports = NULL;
@@ -338,8 +363,14 @@ int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports
 			e = vx_port_resolve(&c.ports[c.nports - 1], dir, why, sizeof(why));
 		if (!e)
 			e = vx_port_check(&c.ports[c.nports - 1], why, sizeof(why));
-		for (j = 0; !e && j + 1 < c.nports; j++)
+		for (j = 0, twin[0] = twin[1] = NULL; !e && j + 1 < c.nports; j++) {
 			e = vx_port_conflict(&c.ports[c.nports - 1], &c.ports[j], why, sizeof(why));
+			if (!e && vx_port_same_addr(&c.ports[c.nports - 1], &c.ports[j]))
+				twin[!!twin[0]] = &c.ports[j];
+			if (!e)
+				e = vx_port_pair_check(&c.ports[c.nports - 1], twin[0], twin[1], why,
+						       sizeof(why));
+		}
 	}
 	fclose(f);
 	if (e) {

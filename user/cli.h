@@ -76,9 +76,21 @@ int vx_port_parse(struct vx_port_cfg *p, const char *spec, unsigned int idx, cha
 		  size_t len);
 /* The rules a port obeys on its own (kdev, dedicated, tx=inplace, queues). */
 int vx_port_check(const struct vx_port_cfg *p, char *err, size_t len);
-/* Two ports may share neither a name, a socket, nor a MAC on the same VLAN. */
+/*
+ * Two ports may share neither a name nor a socket. Two vhost-user socket
+ * ports may share a MAC and VLAN: a migration pair (README, Live migration);
+ * kdev ports may not.
+ */
 int vx_port_conflict(const struct vx_port_cfg *a, const struct vx_port_cfg *b, char *err,
 		     size_t len);
+/* Same MAC and VLAN. */
+bool vx_port_same_addr(const struct vx_port_cfg *a, const struct vx_port_cfg *b);
+/*
+ * At most two ports per MAC and VLAN: first and second are ports that
+ * already have p's (NULL: none); fails when both are set.
+ */
+int vx_port_pair_check(const struct vx_port_cfg *p, const struct vx_port_cfg *first,
+		       const struct vx_port_cfg *second, char *err, size_t len);
 /*
  * Confines the socket to dir: socket=NAME means dir/NAME, no socket= means
  * dir/<name>.sock, and an absolute path must name a file directly in dir.

@@ -16,6 +16,7 @@
 
 #include "dp/net.h"
 #include "log.h"
+#include "migrate.h"
 #include "nic_priv.h"
 #include "offload/tso.h"
 
@@ -239,6 +240,7 @@ static int port_free_id(const struct vx_nic *nic)
 int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 {
 	unsigned int h = vx_port_hash(dev->mac, dev->vlan);
+	struct vx_dev *twin;
 	int id, err;
 
 	/* The CLI checks this too; the queue's frames must belong to one untagged port. */
@@ -257,8 +259,13 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 	dev->mem.keep_fds = nic->dq != NULL;
 	dev->ops = &vx_nic_dev_ops;
 	/* Counters of an earlier port with the same id start again from 0. */
-	if (nic->steer) {	/* else the NIC is gone: nic_attach adds the entry */
+	if (nic->steer)
 		vx_steer_stats_clear(nic->steer, dev->id);
+	/* A migration pair's second port waits on standby until its rings start (migrate.h). */
+	twin = vx_mig_twin(nic, dev);
+	dev->standby = twin != NULL;
+	/* Without a NIC (it is gone) nic_attach adds the entry when it comes back. */
+	if (!twin && nic->steer) {
 		err = vx_steer_port_add(nic->steer, dev->id, dev->mac, dev->vlan);
 		if (err)
 			return err;
@@ -269,11 +276,16 @@ int vx_nic_add_port(struct vx_nic *nic, struct vx_dev *dev)
 		vx_rx_plan(nic, dev);	/* no ring runs yet: every frame is counted as not ready */
 		nic->ports[nic->nports++] = dev;
 		nic->by_id[dev->id] = dev;
-		dev->hnext = nic->by_mac[h];
-		nic->by_mac[h] = dev;
+		if (twin) {	/* behind the owner: port_by_mac finds the owner */
+			dev->hnext = twin->hnext;
+			twin->hnext = dev;
+		} else {
+			dev->hnext = nic->by_mac[h];
+			nic->by_mac[h] = dev;
+		}
 	}
 	vx_nic_resume(nic);
-	if (err && nic->steer)
+	if (err && !twin && nic->steer)
 		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
 	return err;
 }
@@ -283,10 +295,13 @@ void vx_nic_del_port(struct vx_nic *nic, struct vx_dev *dev)
 	struct vx_dev **pp = &nic->by_mac[vx_port_hash(dev->mac, dev->vlan)];
 	unsigned int i;
 
-	/* New frames for it pass to the host stack; those already queued find no port. */
-	if (nic->steer)
-		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
+	/*
+	 * New frames for it pass to the host stack, or go to its migration twin;
+	 * those already queued find no port (or the twin).
+	 */
 	vx_nic_pause(nic);
+	if (!vx_mig_hand_over(nic, dev) && nic->steer)
+		vx_steer_port_del(nic->steer, dev->mac, dev->vlan);
 	while (*pp && *pp != dev)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -418,7 +433,9 @@ static int nic_attach(struct vx_nic *nic, int ifindex)
 		struct vx_dev *dev = nic->ports[i];
 
 		vx_steer_stats_clear(st, dev->id);
-		err = vx_steer_port_add(st, dev->id, dev->mac, dev->vlan);
+		/* A migration pair's standby port has no entry of its own (migrate.h). */
+		if (!dev->standby)
+			err = vx_steer_port_add(st, dev->id, dev->mac, dev->vlan);
 	}
 	if (err) {
 		vx_steer_detach(st);

@@ -67,8 +67,8 @@ uint64_t vx_dev_offered(const struct vx_dev *dev)
 
 uint64_t vx_dev_protocol_features(void)
 {
-	return BIT(VU_PF_MQ) | BIT(VU_PF_LOG_SHMFD) | BIT(VU_PF_REPLY_ACK) | BIT(VU_PF_NET_MTU) |
-	       BIT(VU_PF_RESET_DEVICE) | BIT(VU_PF_CONFIGURE_MEM_SLOTS);
+	return BIT(VU_PF_MQ) | BIT(VU_PF_LOG_SHMFD) | BIT(VU_PF_RARP) | BIT(VU_PF_REPLY_ACK) |
+	       BIT(VU_PF_NET_MTU) | BIT(VU_PF_RESET_DEVICE) | BIT(VU_PF_CONFIGURE_MEM_SLOTS);
 }
 
 void vx_dev_init(struct vx_dev *dev)
@@ -508,6 +508,27 @@ static int h_net_set_mtu(struct vx_dev *dev, struct vu_msg *m)
 	return 0;
 }
 
+/*
+ * vhost-user.rst SEND_RARP: the first 6 bytes are the guest's MAC. It may
+ * come at any time, before the memory table too: nothing here needs guest
+ * memory. Only the port's own MAC is ever announced: a VMM cannot make the
+ * daemon claim another address on the wire.
+ */
+static int h_send_rarp(struct vx_dev *dev, struct vu_msg *m)
+{
+	const uint8_t *mac = (const uint8_t *)&m->p.u64;
+
+	if (!(dev->protocol_features & BIT(VU_PF_RARP)))
+		return -EINVAL;
+	if (memcmp(mac, dev->mac, 6))
+		pr_warn("%s: SEND_RARP for %02x:%02x:%02x:%02x:%02x:%02x, not the port's MAC; "
+			"announcing the port's\n", dev->name, mac[0], mac[1], mac[2], mac[3], mac[4],
+			mac[5]);
+	if (dev->ops && dev->ops->announce)
+		dev->ops->announce(dev);
+	return 0;
+}
+
 enum vu_fds {
 	FDS_NONE,	/* no fd may come */
 	FDS_ONE,	/* exactly one */
@@ -550,6 +571,7 @@ static const struct vu_handler vu_table[VU_REQUEST_MAX] = {
 	[VU_SET_VRING_ENABLE] = { h_set_vring_enable, sizeof(struct vu_vring_state), FDS_NONE,
 				  false },
 	[VU_NET_SET_MTU] = { h_net_set_mtu, 8, FDS_NONE, false },
+	[VU_SEND_RARP] = { h_send_rarp, 8, FDS_NONE, false },
 };
 
 static bool fds_ok(const struct vu_handler *h, const struct vu_msg *m)

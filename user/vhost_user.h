@@ -97,6 +97,8 @@ struct vx_dev_ops {
 	void (*vq_update)(struct vx_dev *dev, unsigned int idx, int old_kick);
 	/* The device stopped or reset (called locked): drop per-port packet state. */
 	void (*reset)(struct vx_dev *dev);
+	/* SEND_RARP (called locked): announce the port's MAC (user/migrate.h). */
+	void (*announce)(struct vx_dev *dev);
 };
 
 struct vx_dev {
@@ -130,6 +132,10 @@ struct vx_dev {
 	struct vx_rx_route route[VX_MAX_QUEUES];	/* by NIC queue (worker w uses route[w] too) */
 	uint16_t qp_used;	/* pairs the workers look at: 1 + the last one in use */
 	bool live;		/* a ring runs or frames wait: the workers walk the port (nic->act) */
+	bool rx_on;		/* an RX pair runs (vx_rx_plan) */
+	bool standby;		/* its twin owns the MAC and VLAN: it receives nothing (migrate.h) */
+	uint64_t announced_ms;	/* last SEND_RARP acted on */
+	uint64_t announces, announce_skipped;	/* SEND_RARPs acted on, and ignored (too often) */
 	int act_idx;		/* its place in nic->act, -1 = not there */
 	struct vx_dev *hnext;	/* the NIC's MAC/VLAN hash chain */
 	int kick_reg[VX_VQ_MAX];	/* kick fd registered with a worker's epoll */

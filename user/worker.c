@@ -12,6 +12,7 @@
 #include <linux/if_ether.h>
 
 #include "log.h"
+#include "migrate.h"
 #include "dp/net.h"
 #include "nic_priv.h"
 
@@ -73,6 +74,7 @@ static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)
 	struct vx_nic *nic = dev->owner;
 	struct vx_worker *w = vx_owner_of(nic, idx / 2);
 	int want = dev->vq[idx].kick_fd;
+	bool was_on;
 
 	if (dev->kick_reg[idx] != want) {
 		if (dev->kick_reg[idx] >= 0)
@@ -81,7 +83,11 @@ static void nic_vq_update(struct vx_dev *dev, unsigned int idx, int old_kick)
 		if (want >= 0 && !vx_ep_add(w, want, EV(EV_KICK, dev->id, idx)))
 			dev->kick_reg[idx] = want;
 	}
+	was_on = dev->rx_on;
 	vx_rx_plan(nic, dev);
+	/* Of a migration pair, the port whose RX rings started last receives (migrate.h). */
+	if (!was_on && dev->rx_on)
+		vx_mig_claim(nic, dev);
 	/* Buffers may already be waiting in a ring that just started. */
 	w->pending = true;
 	vx_dq_check(nic);
@@ -99,6 +105,7 @@ const struct vx_dev_ops vx_nic_dev_ops = {
 	.unlock = nic_dev_unlock,
 	.vq_update = nic_vq_update,
 	.reset = nic_dev_reset,
+	.announce = vx_mig_announce,
 };
 
 /* ---- the worker ---- */

@@ -140,7 +140,9 @@ refused() { # refused <description> <vhost-xdpctl args...>
 	[ "$rc" = 1 ] && [ -n "$out" ]
 }
 vx_check "a second port named vm1 is refused" refused dup port add "name=vm1,mac=$MAC2"
-vx_check "a second port with vmA's MAC is refused" refused dupmac port add "name=vm2,mac=$MACA"
+vx_check "a second port with vmA's MAC is accepted (a migration pair)" ctl port add "name=vmA2,mac=$MACA"
+vx_check "a third port with vmA's MAC is refused" refused dupmac port add "name=vm2,mac=$MACA"
+vx_check "  ... the pair's second port is removed again" ctl port del vmA2
 vx_check "a socket outside the socket directory is refused" refused outside port add "name=vm2,mac=$MAC2,socket=/etc/vm2"
 vx_check "a socket of ../ is refused" refused dotdot port add "name=vm2,mac=$MAC2,socket=../vm2"
 vx_check "a SPEC without name= is refused" refused noname port add "mac=$MAC2"

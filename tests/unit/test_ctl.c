@@ -163,9 +163,13 @@ static void test_config(void)
 	tap_ok(config("name=a,mac=52:54:00:00:00:01\nname=a,mac=52:54:00:00:00:02\n", &p, &n) ==
 		       -EINVAL,
 	       "two ports of one name");
-	tap_ok(config("name=a,mac=52:54:00:00:00:01\nname=b,mac=52:54:00:00:00:01\n", &p, &n) ==
-		       -EINVAL,
-	       "two ports of one MAC and VLAN");
+	tap_ok(config("name=a,mac=52:54:00:00:00:01\nname=b,mac=52:54:00:00:00:01\n", &p, &n) == 0,
+	       "two ports of one MAC and VLAN: a migration pair");
+	free(p);
+	tap_ok(config("name=a,mac=52:54:00:00:00:01\nname=b,mac=52:54:00:00:00:01\n"
+		      "name=c,mac=52:54:00:00:00:01\n", &p, &n) == -EINVAL && strstr(err, ":3:"),
+	       "a third port of one MAC and VLAN is refused");
+	tap_diag("  %s", err);
 	tap_ok(config("name=a,mac=52:54:00:00:00:01,socket=/etc/x\n", &p, &n) == -EINVAL,
 	       "a socket outside the directory");
 	tap_ok(config("name=a,mac=52:54:00:00:00:01,bogus=1\n", &p, &n) == -EINVAL, "an unknown key");

@@ -11,6 +11,13 @@
  *                    [--frames N] [--stale-every N]
  *   vx-guest hostile --socket PATH --mac MAC [--dst MAC] [--wait S] [--flood S]
  *                    [--flood-dst MAC] CASE... | all | -
+ *   vx-guest dirtylog --socket PATH --mac MAC --dst MAC [--count N] [--rx-count N]
+ *                    [--size BYTES] [--rx-buf BYTES] [--timeout S]
+ *
+ * dirtylog turns the dirty log on, sends --count frames and waits for
+ * --rx-count intact frames (vx-pkt's), stops the rings and checks that every
+ * byte the back-end changed is in a logged page (dirtylog.c). --rx-buf makes
+ * the RX buffers smaller, so that frames span several (merged buffers).
  *
  * Common: --server (listen on PATH instead of connecting), --no-mrg,
  * --no-event-idx, --qsize N. Each mode ends with a one-line summary; see
@@ -40,8 +47,8 @@ struct opts {
 	bool server, no_mrg, no_event_idx, offload;
 	uint8_t mac[ETH_ALEN], dst[ETH_ALEN], flood_dst[ETH_ALEN];
 	bool has_mac, has_dst, has_flood_dst;
-	unsigned long count;
-	unsigned int size, qsize;
+	unsigned long count, rx_count;
+	unsigned int size, qsize, rx_buf;
 	double timeout, wait, flood;
 	unsigned int frames, stale_every;
 };
@@ -186,7 +193,7 @@ static int mode_echo(struct vg_dev *d, const struct opts *o)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vx-guest send|recv|echo|memreg|hostile --socket PATH --mac MAC [options] [CASE...]\n"
+		"usage: vx-guest send|recv|echo|memreg|hostile|dirtylog --socket PATH --mac MAC [options] [CASE...]\n"
 		"  --server           listen on PATH (the back-end connects)\n"
 		"  --no-mrg           do not negotiate VIRTIO_NET_F_MRG_RXBUF\n"
 		"  --no-event-idx     do not negotiate VIRTIO_RING_F_EVENT_IDX\n"
@@ -215,6 +222,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "wait", required_argument, NULL, 'w' },   { "flood", required_argument, NULL, 'f' },
 		{ "flood-dst", required_argument, NULL, 'F' }, { "offload", no_argument, NULL, 'O' },
 		{ "frames", required_argument, NULL, 'n' }, { "stale-every", required_argument, NULL, 'x' },
+		{ "rx-count", required_argument, NULL, 'r' }, { "rx-buf", required_argument, NULL, 'b' },
 		{}
 	};
 	int c;
@@ -269,6 +277,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'x':
 			o->stale_every = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'r':
+			o->rx_count = strtoul(optarg, NULL, 0);
+			break;
+		case 'b':
+			o->rx_buf = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -277,7 +291,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 	}
 	if (!o->socket || !o->has_mac || o->size < 60 || o->size > VG_BUF_SIZE - VG_HDR_LEN ||
-	    !o->qsize || o->qsize > VG_QSIZE_MAX || (o->qsize & (o->qsize - 1)))
+	    !o->qsize || o->qsize > VG_QSIZE_MAX || (o->qsize & (o->qsize - 1)) ||
+	    (o->rx_buf && (o->rx_buf < VG_HDR_LEN || o->rx_buf > VG_BUF_SIZE)))
 		return -EINVAL;
 	return 0;
 }
@@ -298,7 +313,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (!strcmp(mode, "send") && !o.has_dst) {
+	if ((!strcmp(mode, "send") || !strcmp(mode, "dirtylog")) && !o.has_dst) {
 		usage();
 		return 2;
 	}
@@ -311,6 +326,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memcpy(d.mac, o.mac, ETH_ALEN);
 	d.want_mem_slots = !strcmp(mode, "memreg");
+	d.want_log = !strcmp(mode, "dirtylog");
+	d.rx_buf_len = o.rx_buf;
 	if (!stat(o.socket, &st) && S_ISCHR(st.st_mode))
 		d.ops = &vg_vhost_kernel_ops;
 	want = BIT(VIRTIO_F_VERSION_1);
@@ -339,6 +356,12 @@ int main(int argc, char **argv)
 					     .dst = o.dst };
 
 		rc = vg_memreg_main(&d, &mo);
+	} else if (!strcmp(mode, "dirtylog")) {
+		struct vg_dirtylog_opts lo = { .dst = o.dst, .tx_count = o.count ? o.count : 100,
+					       .rx_count = o.rx_count, .size = o.size,
+					       .timeout = o.timeout };
+
+		rc = vg_dirtylog_main(&d, &lo);
 	} else if (!strcmp(mode, "hostile"))
 		rc = vg_hostile_main(&d, argc - optind - 1, argv + optind + 1, &ho);
 	else

@@ -96,8 +96,8 @@ static void rx_post(struct vg_dev *d, uint16_t id)
 {
 	struct vg_vq *vq = &d->vq[VG_RX];
 
-	vg_vq_desc(vq, id, vq->buf_gpa + (uint64_t)id * VG_BUF_SIZE, VG_BUF_SIZE,
-		   VRING_DESC_F_WRITE, 0);
+	vg_vq_desc(vq, id, vq->buf_gpa + (uint64_t)id * VG_BUF_SIZE,
+		   d->rx_buf_len ? d->rx_buf_len : VG_BUF_SIZE, VRING_DESC_F_WRITE, 0);
 	vg_vq_add(vq, id);
 }
 

@@ -65,6 +65,8 @@ struct vg_ops {
 	int (*set_vring_call)(struct vg_dev *d, unsigned int q, int fd);
 	int (*set_vring_err)(struct vg_dev *d, unsigned int q, int fd);
 	int (*set_vring_enable)(struct vg_dev *d, unsigned int q, bool on);
+	/* Dirty log (vhost-user only; NULL elsewhere): SET_LOG_BASE with a shared-memory fd. */
+	int (*set_log_base)(struct vg_dev *d, int fd, uint64_t size);
 };
 
 struct vg_dev {
@@ -77,6 +79,9 @@ struct vg_dev {
 	bool want_mem_slots;	/* ask for CONFIGURE_MEM_SLOTS (memreg mode) */
 	uint64_t features;	/* negotiated */
 	bool mrg_rxbuf;
+	bool want_log;		/* acknowledge LOG_SHMFD (dirtylog mode) */
+	bool log_rings;		/* SET_VRING_ADDR with VHOST_VRING_F_LOG, log_gpa = used ring */
+	uint32_t rx_buf_len;	/* RX descriptor length (0: VG_BUF_SIZE); smaller makes merged buffers */
 	uint8_t mac[6];
 	struct vg_mem mem;
 	struct vg_vq vq[VG_NQ];
@@ -131,6 +136,16 @@ struct vg_memreg_opts {
 };
 
 int vg_memreg_main(struct vg_dev *d, const struct vg_memreg_opts *o);
+
+/* dirtylog.c: the dirty-log check (see there). */
+struct vg_dirtylog_opts {
+	const uint8_t *dst;	/* where TX frames go */
+	unsigned long tx_count, rx_count;
+	unsigned int size;
+	double timeout;
+};
+
+int vg_dirtylog_main(struct vg_dev *d, const struct vg_dirtylog_opts *o);
 
 /* hostile.c */
 struct vg_hostile_opts {

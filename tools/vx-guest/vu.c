@@ -14,6 +14,8 @@
 #include "vg.h"
 #include "vu_msg.h"
 
+#include <linux/vhost_types.h>
+
 #define BIT(n) (1ull << (n))
 
 static int vu_send(struct vg_dev *d, uint32_t req, const void *p, uint32_t size, int fd,
@@ -126,8 +128,8 @@ static int vu_open(struct vg_dev *d, const char *path, bool server)
 	err = vu_get_u64(d, VU_GET_PROTOCOL_FEATURES, &pf);
 	if (err)
 		return err;
-	pf &= BIT(VU_PF_REPLY_ACK) |
-	      (d->want_mem_slots ? BIT(VU_PF_CONFIGURE_MEM_SLOTS) : 0);
+	pf &= BIT(VU_PF_REPLY_ACK) | (d->want_mem_slots ? BIT(VU_PF_CONFIGURE_MEM_SLOTS) : 0) |
+	      (d->want_log ? BIT(VU_PF_LOG_SHMFD) : 0);
 	err = vu_set_u64(d, VU_SET_PROTOCOL_FEATURES, pf, -1);
 	if (!err)
 		d->protocol_features = pf;
@@ -213,6 +215,12 @@ static int vu_set_vring_addr(struct vg_dev *d, unsigned int q)
 		.used_uva = (uintptr_t)vq->used,
 	};
 
+	/* As QEMU does while migrating: log used-ring writes at the ring's guest address. */
+	if (d->log_rings) {
+		a.flags = 1u << VHOST_VRING_F_LOG;
+		a.log_gpa = vq->used_gpa;
+	}
+
 	return vu_set(d, VU_SET_VRING_ADDR, &a, sizeof(a), -1);
 }
 
@@ -253,7 +261,20 @@ int vg_vu_mem_reg(struct vg_dev *d, bool add, const struct vg_mem *m, uint64_t g
 	return vu_set(d, add ? VU_ADD_MEM_REG : VU_REM_MEM_REG, &r, sizeof(r), m->fd);
 }
 
+/* SET_LOG_BASE has a reply of its own with LOG_SHMFD (vhost-user.rst). */
+static int vu_set_log_base(struct vg_dev *d, int fd, uint64_t size)
+{
+	struct vu_log l = { .size = size, .offset = 0 };
+	uint64_t r = 1;
+	int err = vu_send(d, VU_SET_LOG_BASE, &l, sizeof(l), fd, false);
+
+	if (!err)
+		err = vu_reply(d, VU_SET_LOG_BASE, &r, sizeof(r));
+	return err ? err : r ? -EIO : 0;
+}
+
 const struct vg_ops vg_vhost_user_ops = {
+	.set_log_base = vu_set_log_base,
 	.open = vu_open,
 	.close = vu_close,
 	.get_features = vu_get_features,

@@ -58,6 +58,7 @@ void vx_rx_plan(struct vx_nic *nic, struct vx_dev *dev)
 			dev->live = true;
 		}
 	}
+	dev->rx_on = n > 0;
 	act_update(nic, dev);
 	for (q = 0; q < VX_MAX_QUEUES; q++) {
 		struct vx_rx_route *rt = &dev->route[q];

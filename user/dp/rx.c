@@ -396,7 +396,7 @@ void vx_dp_flood_local(struct vx_worker *w, struct vx_dev *from, const uint8_t *
 	for (i = 0; i < nic->nact; i++) {
 		struct vx_dev *d = nic->act[i];
 
-		if (d != from && d->vlan == (from ? from->vlan : d->vlan))
+		if (d != from && !d->standby && d->vlan == (from ? from->vlan : d->vlan))
 			vx_dp_port_rx_copy(w, d, pkt, len);
 	}
 }
@@ -572,7 +572,7 @@ bool vx_net_rx_bcast(struct vx_worker *w)
 		for (p = 0; p < nic->nact; p++) {
 			struct vx_dev *d = nic->act[p];
 
-			if (d != src && d->vlan == vlan)
+			if (d != src && !d->standby && d->vlan == vlan)
 				vx_dp_port_rx_copy(w, d, buf, (uint32_t)len);
 		}
 	}

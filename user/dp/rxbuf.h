@@ -174,7 +174,6 @@ static __attribute__((noinline)) enum vx_rx_result vx_rx_merge(struct vx_vq *vq,
 	}
 	n = first.in_len - f->hdr_len < len ? first.in_len - f->hdr_len : len;
 	vx_iov_cur_write(&first, f->hdr_len, cur, n);
-	vx_vq_log_write(vq, &first, f->hdr_len + n);
 	heads[0] = first.head;
 	lens[0] = f->hdr_len + n;
 	off = n;
@@ -183,9 +182,12 @@ static __attribute__((noinline)) enum vx_rx_result vx_rx_merge(struct vx_vq *vq,
 		/* One buffer (every small frame): the header goes straight in. */
 		vx_rx_hdr_encode(&hdr, vh, 1);
 		vx_chain_write(&first, 0, &hdr, f->hdr_len);
+		/* Logged after the last write: a migration copies a page when it sees the bit. */
+		vx_vq_log_write(vq, &first, lens[0]);
 		vx_vq_push(vq, first.head, lens[0]);
 		return VX_RX_DELIVERED;
 	}
+	vx_vq_log_write(vq, &first, lens[0]);
 	for (have = 0; hc.nin < sizeof(hseg) / sizeof(hseg[0]) && have < f->hdr_len; hc.nin++) {
 		hseg[hc.nin] = first.seg[first.nout + hc.nin];
 		have += hseg[hc.nin].len;
@@ -207,6 +209,8 @@ static __attribute__((noinline)) enum vx_rx_result vx_rx_merge(struct vx_vq *vq,
 	}
 	vx_rx_hdr_encode(&hdr, vh, nbufs);
 	vx_chain_write(&hc, 0, &hdr, f->hdr_len);
+	/* The header came after the first buffer's log bit: log it again, after the write. */
+	vx_vq_log_write(vq, &hc, f->hdr_len);
 	for (i = 0; i < nbufs; i++)
 		vx_vq_push(vq, heads[i], lens[i]);
 	return VX_RX_DELIVERED;
