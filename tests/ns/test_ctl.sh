@@ -22,6 +22,7 @@ MACC=52:54:00:00:01:0c
 GPID=
 cleanup() {
 	[ -n "$GPID" ] && kill "$GPID" 2>/dev/null
+	vx_daemon_stop	# before `wait`: a running daemon is one of this shell's children
 	wait 2>/dev/null
 	vx_ns_teardown
 }

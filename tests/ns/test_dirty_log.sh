@@ -21,6 +21,7 @@ N=300 # frames each way per case
 GUEST_PID=
 cleanup() {
 	[ -n "$GUEST_PID" ] && kill "$GUEST_PID" 2>/dev/null
+	vx_daemon_stop	# before `wait`: the daemon is one of this shell's children
 	wait 2>/dev/null
 	[ -n "${VX_KEEP_TMP:-}" ] && echo "# logs kept in $VX_TMP"
 	vx_ns_teardown

@@ -31,6 +31,7 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	vx_daemon_stop	# before `wait`: a running daemon is one of this shell's children
 	wait 2>/dev/null
 	[ -n "${VX_KEEP_TMP:-}" ] && echo "# logs kept in $VX_TMP"
 	vx_ns_teardown

@@ -36,6 +36,7 @@ cleanup() {
 	exec 7>&- 2>/dev/null
 	[ -n "$HOSTILE_PID" ] && kill "$HOSTILE_PID" 2>/dev/null
 	[ -n "$ECHO_PID" ] && kill "$ECHO_PID" 2>/dev/null
+	vx_daemon_stop	# before `wait`: a running daemon is one of this shell's children
 	wait 2>/dev/null
 	[ -n "${VX_KEEP_TMP:-}" ] && echo "# logs kept in $VX_TMP"
 	vx_ns_teardown

@@ -37,6 +37,7 @@ GPIDS=("" "" "")
 cleanup() {
 	local p
 	for p in "${GPIDS[@]}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+	vx_daemon_stop	# before `wait`: a running daemon is one of this shell's children
 	wait 2>/dev/null
 	[ -n "${VX_KEEP_TMP:-}" ] && echo "# logs kept in $VX_TMP"
 	vx_ns_teardown
