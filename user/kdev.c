@@ -42,7 +42,7 @@ static struct kdev_port *port_of(uint32_t kid)
 	return NULL;
 }
 
-static void ev_close_fds(const struct vxk_event *ev)
+void vx_kdev_ev_close_fds(const struct vxk_event *ev)
 {
 	unsigned int i;
 
@@ -175,14 +175,14 @@ static void ev_handle(const struct vxk_event *ev)
 			port_bind(ev);
 		else if (ev->type == VXK_EV_REMOVE && p)
 			port_unbind(p);
-		ev_close_fds(ev);
+		vx_kdev_ev_close_fds(ev);
 		return;
 	}
 	if (!p) {
-		ev_close_fds(ev);
+		vx_kdev_ev_close_fds(ev);
 		a.result = -EBUSY;
 	} else if ((err = vx_kdev_ev_to_msg(p->dev, ev, &m))) {
-		ev_close_fds(ev);
+		vx_kdev_ev_close_fds(ev);
 		a.result = err;
 	} else {
 		/* The handler's result is the ack; GET_VRING_BASE's value comes with it. */

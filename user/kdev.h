@@ -37,5 +37,7 @@ struct vxk_event;
  * (its fds are then still the caller's). Pure: tests/fuzz/fuzz_kdev.c.
  */
 int vx_kdev_ev_to_msg(const struct vx_dev *dev, const struct vxk_event *ev, struct vu_msg *m);
+/* Closes every fd an event carries (one it could not turn into a request). */
+void vx_kdev_ev_close_fds(const struct vxk_event *ev);
 
 #endif

@@ -46,18 +46,6 @@ static int make_fd(uint8_t kind, int guest)
 	}
 }
 
-/* What ev_handle does with an event it cannot turn into a request. */
-static void ev_close_fds(const struct vxk_event *ev)
-{
-	unsigned int i;
-
-	if (ev->fd >= 0)
-		close(ev->fd);
-	for (i = 0; i < ev->nregions && i < VXK_MAX_REGIONS; i++)
-		if (ev->regions[i].fd >= 0)
-			close(ev->regions[i].fd);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { .d = data, .n = size };
@@ -118,9 +106,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* Bind (nothing to do here) or the VMM closed the device. */
 			if (ev.type == VXK_EV_REMOVE)
 				vx_dev_disconnect(&dev);
-			ev_close_fds(&ev);
+			vx_kdev_ev_close_fds(&ev);
 		} else if (vx_kdev_ev_to_msg(&dev, &ev, &m)) {
-			ev_close_fds(&ev);
+			vx_kdev_ev_close_fds(&ev);
 		} else {
 			struct vx_outcome o;
 			unsigned int want = ev.fd >= 0 ? 1 : 0;

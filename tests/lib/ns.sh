@@ -72,6 +72,16 @@ vx_bridge() {
 	vx_in_host ip link set "$br" up
 }
 
+# Waits until a line matching the regex shows up in a file: vx_wait_line <file> <regex> <seconds>
+vx_wait_line() {
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Waits until a path exists: vx_wait_path <path> <seconds>
 vx_wait_path() {
 	local i

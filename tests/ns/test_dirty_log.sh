@@ -31,15 +31,6 @@ trap cleanup EXIT
 [ -x "$GUEST" ] && [ -x "$PKT" ] && [ -x "$VX_BUILD/vhost-xdpd" ] ||
 	vx_skip_all "build/vx-guest, vx-pkt or vhost-xdpd missing (run make)"
 
-wait_line() { # <file> <regex> <seconds>
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 vx_ns_setup || { echo "Bail out! namespace setup failed"; exit 1; }
 BMAC=$(vx_in_peer cat /sys/class/net/"$VX_PEER"/address)
 vx_in_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
@@ -62,7 +53,7 @@ run_case() {
 	"$GUEST" dirtylog --socket "$SOCK0" --mac "$MAC0" --dst "$BMAC" --count "$N" \
 		--rx-count "$N" --size "$size" --timeout 20 "$@" >"$out" 2>&1 &
 	GUEST_PID=$!
-	if ! wait_line "$out" "logging on" 10; then
+	if ! vx_wait_line "$out" "logging on" 10; then
 		vx_ok 1 "$name: logging on"
 		sed 's/^/#   /' "$out"
 		kill "$GUEST_PID" "$recv_pid" 2>/dev/null

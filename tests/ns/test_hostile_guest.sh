@@ -47,16 +47,6 @@ trap cleanup EXIT
 
 daemon_fds() { ls "/proc/$VX_DAEMON_PID/fd" 2>/dev/null | wc -l; }
 
-# Waits until a line matching the regex shows up in a file: wait_line <file> <regex> <seconds>
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 declare -A base
 COUNTERS="queue_broken tx_packets tx_drop_runt rx_drop_too_big rx_drop_not_ready
 	tx_drop_bad_offload tx_drop_gso_segs tx_drop_gso_too_big tx_gso tx_gso_segs"
@@ -116,7 +106,7 @@ run_case() {
 	echo "$name" >&7
 	case "$kind" in
 	rx*)
-		wait_line "$out" "^wait $name\$" 5
+		vx_wait_line "$out" "^wait $name\$" 5
 		vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$MAC0" --count "$RX_N" >/dev/null
 		sleep 0.1
 		echo go >&7
@@ -125,7 +115,7 @@ run_case() {
 	esac
 	vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$MAC1" --count "$ECHO_N" \
 		--rate 20000 >/dev/null
-	wait_line "$out" "^done $name " 10
+	vx_wait_line "$out" "^done $name " 10
 	vx_ok $? "$name: case finished"
 	relay_case "$out" "$name"
 	wait $rpid
@@ -187,7 +177,7 @@ start_hostile() {
 		<"$VX_TMP/h.in" >"$out" 2>&1 &
 	HOSTILE_PID=$!
 	exec 7>"$VX_TMP/h.in"
-	wait_line "$out" '^ready$' 5
+	vx_wait_line "$out" '^ready$' 5
 }
 
 stop_hostile() {
