@@ -78,7 +78,8 @@ static void test_bad_lines(void)
 		 "name=out,mac=52:54:00:00:00:13,socket=/etc/out.sock\n"	/* outside the dir */
 		 "name=dots,mac=52:54:00:00:00:14,socket=../x.sock\n"
 		 "name=ok1,mac=52:54:00:00:00:15\n"				/* duplicate name */
-		 "name=dupmac,mac=52:54:00:00:00:11\n"				/* duplicate MAC */
+		 "name=pair,mac=52:54:00:00:00:11\n"				/* ok1's migration twin */
+		 "name=third,mac=52:54:00:00:00:11\n"				/* a third of one MAC */
 		 "name=badmac,mac=01:00:5e:00:00:01\n"
 		 "name=junk,mac=52:54:00:00:00:16,color=blue\n"
 		 "%s\n"
@@ -88,11 +89,11 @@ static void test_bad_lines(void)
 	put(text);
 	tap_is(vx_state_read(path, dir, &r, &n, &bad, err, sizeof(err)), 0,
 	       "a file with bad lines is read");
-	tap_is(n, 3, "  ... the three good ports");
+	tap_is(n, 4, "  ... the four good ports (a migration pair among them)");
 	tap_is(bad, 8, "  ... eight bad lines left out");
-	tap_ok(n == 3 && !strcmp(r[0].name, "ok1") && !strcmp(r[1].name, "ok2") &&
-		       !strcmp(r[2].name, "ok3"),
-	       "  ... ok1, ok2, ok3 in order");
+	tap_ok(n == 4 && !strcmp(r[0].name, "ok1") && !strcmp(r[1].name, "pair") &&
+		       !strcmp(r[2].name, "ok2") && !strcmp(r[3].name, "ok3"),
+	       "  ... ok1, pair, ok2, ok3 in order");
 	free(r);
 
 	unlink(path);
