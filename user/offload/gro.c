@@ -38,10 +38,15 @@ void vx_gro_init(struct vx_gro *g)
  */
 static bool gro_mergeable(const uint8_t *hdr, const struct vx_pkt_hdrs *h)
 {
-	uint8_t flags = hdr[h->l4_off + 13];
+	uint8_t flags;
 
+	/*
+	 * Only a TCP header is sure to be in the copy (vx_pkt_parse checked its
+	 * doff): for anything else byte l4_off + 13 may lie past it (fuzz_gro).
+	 */
 	if (h->l4_proto != IPPROTO_TCP || h->l3_end == h->hdr_len)
 		return false;
+	flags = hdr[h->l4_off + 13];
 	if ((flags & ~(TCP_FLAG_ACK | TCP_FLAG_PSH)) || !(flags & TCP_FLAG_ACK))
 		return false;
 	if (h->l3_proto == ETH_P_IPV6)
