@@ -48,10 +48,15 @@ static uint64_t nic_xsk_sum(struct vx_nic *nic, uint64_t (*fn)(const struct vx_x
 	return sum;
 }
 
-/* A port's counters summed over the workers, its steering counters after them. */
+/*
+ * A port's counters summed over the workers, its steering counters after
+ * them, then its SEND_RARPs announced and ignored (too soon, migrate.c).
+ */
 #define STEER_NAMES(X) X(steer_redirect) X(steer_drop_no_socket) X(steer_drop_too_big)
+#define CTL_NAMES(X) X(rarp_announced) X(rarp_skipped)
 #define NAME_STR(n) #n,
-static const char *const port_names[] = { VX_PORT_COUNTERS(NAME_STR) STEER_NAMES(NAME_STR) };
+static const char *const port_names[] = { VX_PORT_COUNTERS(NAME_STR) STEER_NAMES(NAME_STR)
+					   CTL_NAMES(NAME_STR) };
 #define N_PORT (sizeof(port_names) / sizeof(port_names[0]))
 #define N_PORT_STATS (sizeof(struct vx_port_stats) / sizeof(uint64_t))
 
@@ -100,6 +105,8 @@ static void port_values(struct vx_nic *nic, struct vx_dev *d, uint64_t *v)
 	v[N_PORT_STATS] = ss.cnt[VX_CNT_REDIRECT];
 	v[N_PORT_STATS + 1] = ss.cnt[VX_CNT_DROP_NO_SOCKET];
 	v[N_PORT_STATS + 2] = ss.cnt[VX_CNT_DROP_TOO_BIG];
+	v[N_PORT_STATS + 3] = d->announces;
+	v[N_PORT_STATS + 4] = d->announce_skipped;
 }
 
 /* The NIC's counters: the workers' sums, then these. */
