@@ -259,6 +259,30 @@ int vx_port_pair_check(const struct vx_port_cfg *p, const struct vx_port_cfg *fi
 		    second->name);
 }
 
+int vx_port_against(const struct vx_port_cfg *p, const struct vx_port_cfg *q,
+		    const struct vx_port_cfg *twin[2], char *err, size_t len)
+{
+	int e = vx_port_conflict(p, q, err, len);
+
+	if (e)
+		return e;
+	if (vx_port_same_addr(p, q))
+		twin[!!twin[0]] = q;
+	return vx_port_pair_check(p, twin[0], twin[1], err, len);
+}
+
+char *vx_port_line(char *line)
+{
+	char *s = line, *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = 0;
+	return *s && *s != '#' ? s : NULL;
+}
+
 int vx_port_conflict(const struct vx_port_cfg *a, const struct vx_port_cfg *b, char *err,
 		     size_t len)
 {
@@ -285,13 +309,8 @@ static int check_ports(const struct vx_cfg *cfg, char *err, size_t len)
 		const struct vx_port_cfg *twin[2] = { NULL, NULL };
 
 		e = vx_port_check(&cfg->ports[i], err, len);
-		for (j = 0; !e && j < i; j++) {
-			e = vx_port_conflict(&cfg->ports[i], &cfg->ports[j], err, len);
-			if (!e && vx_port_same_addr(&cfg->ports[i], &cfg->ports[j]))
-				twin[!!twin[0]] = &cfg->ports[j];
-			if (!e)
-				e = vx_port_pair_check(&cfg->ports[i], twin[0], twin[1], err, len);
-		}
+		for (j = 0; !e && j < i; j++)
+			e = vx_port_against(&cfg->ports[i], &cfg->ports[j], twin, err, len);
 		if (e)
 			return e;
 	}
@@ -333,7 +352,6 @@ int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports
 	char line[600], why[400];
 	unsigned int ln = 0, j;
 	FILE *f = fopen(path, "re");
-	const struct vx_port_cfg *twin[2];
 	int e = 0;
 
 	*ports = NULL;
@@ -341,19 +359,16 @@ int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports
 	if (!f)
 		return fail(err, len, "%s: %s", path, strerror(errno)), -errno;
 	while (!e && fgets(line, sizeof(line), f)) {
-		char *s = line, *end;
+		const struct vx_port_cfg *twin[2] = { NULL, NULL };
+		char *s;
 
 		ln++;
 		if (!strchr(line, '\n') && !feof(f)) {
 			e = fail(why, sizeof(why), "line too long");
 			break;
 		}
-		while (isspace((unsigned char)*s))
-			s++;
-		end = s + strlen(s);
-		while (end > s && isspace((unsigned char)end[-1]))
-			*--end = 0;
-		if (!*s || *s == '#')
+		s = vx_port_line(line);
+		if (!s)
 			continue;
 		e = parse_port(&c, s, why, sizeof(why));
 		/* A default name would change with the line's place, and a reload with it. */
@@ -363,14 +378,9 @@ int vx_config_read(const char *path, const char *dir, struct vx_port_cfg **ports
 			e = vx_port_resolve(&c.ports[c.nports - 1], dir, why, sizeof(why));
 		if (!e)
 			e = vx_port_check(&c.ports[c.nports - 1], why, sizeof(why));
-		for (j = 0, twin[0] = twin[1] = NULL; !e && j + 1 < c.nports; j++) {
-			e = vx_port_conflict(&c.ports[c.nports - 1], &c.ports[j], why, sizeof(why));
-			if (!e && vx_port_same_addr(&c.ports[c.nports - 1], &c.ports[j]))
-				twin[!!twin[0]] = &c.ports[j];
-			if (!e)
-				e = vx_port_pair_check(&c.ports[c.nports - 1], twin[0], twin[1], why,
-						       sizeof(why));
-		}
+		for (j = 0; !e && j + 1 < c.nports; j++)
+			e = vx_port_against(&c.ports[c.nports - 1], &c.ports[j], twin, why,
+					    sizeof(why));
 	}
 	fclose(f);
 	if (e) {

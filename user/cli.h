@@ -92,6 +92,19 @@ bool vx_port_same_addr(const struct vx_port_cfg *a, const struct vx_port_cfg *b)
 int vx_port_pair_check(const struct vx_port_cfg *p, const struct vx_port_cfg *first,
 		       const struct vx_port_cfg *second, char *err, size_t len);
 /*
+ * p against one port q already there: vx_port_conflict, then the pair rule,
+ * with twin[2] (start with both NULL) collecting the ports of p's MAC and
+ * VLAN over the calls. Every reader of ports (command line, --config, the
+ * state file, ports added at runtime) checks a new port this way.
+ */
+int vx_port_against(const struct vx_port_cfg *p, const struct vx_port_cfg *q,
+		    const struct vx_port_cfg *twin[2], char *err, size_t len);
+/*
+ * A line of a port file, trimmed in place; NULL for a blank line or a
+ * comment (#).
+ */
+char *vx_port_line(char *line);
+/*
  * Confines the socket to dir: socket=NAME means dir/NAME, no socket= means
  * dir/<name>.sock, and an absolute path must name a file directly in dir.
  * No "..", no ".", no further directories (OVS confines vhost-server-path

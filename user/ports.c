@@ -119,13 +119,8 @@ int vx_ports_add(struct vx_ports *ps, const struct vx_port_cfg *pc, bool from_co
 	int e;
 
 	e = vx_port_check(pc, err, len);
-	for (i = 0; !e && i < ps->n; i++) {
-		e = vx_port_conflict(pc, &ps->v[i]->cfg, err, len);
-		if (!e && vx_port_same_addr(pc, &ps->v[i]->cfg))
-			twin[!!twin[0]] = &ps->v[i]->cfg;
-		if (!e)
-			e = vx_port_pair_check(pc, twin[0], twin[1], err, len);
-	}
+	for (i = 0; !e && i < ps->n; i++)
+		e = vx_port_against(pc, &ps->v[i]->cfg, twin, err, len);
 	if (e)
 		return e;
 	if (pc->dedicated != (ps->nic->dq != NULL))

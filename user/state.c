@@ -67,7 +67,6 @@ int vx_state_read(const char *path, const char *dir, struct vx_port_cfg **ports,
 		  unsigned int *n, unsigned int *bad, char *err, size_t len)
 {
 	struct vx_port_cfg *v = NULL, p;
-	const struct vx_port_cfg *twin[2];
 	unsigned int cap = 0, ln = 0, j;
 	char line[600], why[400];
 	FILE *f;
@@ -82,7 +81,8 @@ int vx_state_read(const char *path, const char *dir, struct vx_port_cfg **ports,
 		return fail(err, len, -errno, "%s: %s", path, strerror(errno));
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *s = line, *end;
+		const struct vx_port_cfg *twin[2] = { NULL, NULL };
+		char *s;
 
 		ln++;
 		if (!strchr(line, '\n') && !feof(f)) {
@@ -94,12 +94,8 @@ int vx_state_read(const char *path, const char *dir, struct vx_port_cfg **ports,
 			(*bad)++;
 			continue;
 		}
-		while (isspace((unsigned char)*s))
-			s++;
-		end = s + strlen(s);
-		while (end > s && isspace((unsigned char)end[-1]))
-			*--end = 0;
-		if (!*s || *s == '#')
+		s = vx_port_line(line);
+		if (!s)
 			continue;
 		e = vx_port_parse(&p, s, 0, why, sizeof(why));
 		if (!e && !p.named)
@@ -108,14 +104,8 @@ int vx_state_read(const char *path, const char *dir, struct vx_port_cfg **ports,
 			e = vx_port_resolve(&p, dir, why, sizeof(why));
 		if (!e)
 			e = vx_port_check(&p, why, sizeof(why));
-		for (j = 0, twin[0] = twin[1] = NULL; !e && j < *n; j++) {
-			e = vx_port_conflict(&p, &v[j], why, sizeof(why));
-			/* At most a migration pair per MAC and VLAN (cli.h). */
-			if (!e && vx_port_same_addr(&p, &v[j]))
-				twin[!!twin[0]] = &v[j];
-			if (!e)
-				e = vx_port_pair_check(&p, twin[0], twin[1], why, sizeof(why));
-		}
+		for (j = 0; !e && j < *n; j++)
+			e = vx_port_against(&p, &v[j], twin, why, sizeof(why));
 		if (!e && *n == cap) {
 			struct vx_port_cfg *nv;
 

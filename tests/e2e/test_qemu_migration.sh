@@ -135,15 +135,6 @@ migrate() {
 	echo "${st##*: }" | tr -d '"'
 }
 
-wait_log() { # <file> <regex> <seconds>
-	local end=$((SECONDS + $3))
-	while [ $SECONDS -lt $end ]; do
-		grep -qaE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.3
-	done
-	return 1
-}
-
 stop_qemus() {
 	local p
 	for p in "${QPIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -161,7 +152,7 @@ esac
 for ((r = 1; r <= BRUNS; r++)); do
 	qemu_start bs$r "-netdev hubport,id=n0,hubid=0" "" "${VX_MIG_BASE_SHARE:-on}"
 	qemu_start bd$r "-netdev hubport,id=n0,hubid=0" "" "${VX_MIG_BASE_SHARE:-on}" -incoming "unix:$VX_TMP/bd$r.mig"
-	if ! wait_log "$VX_TMP/bs$r.log" "HB 5 " 240; then
+	if ! vx_wait_line "$VX_TMP/bs$r.log" "HB 5 " 240; then
 		vx_ok 1 "e2e-slow: baseline $r: guest booted"
 		stop_qemus
 		continue
@@ -200,7 +191,7 @@ for ((r = 1; r <= DRUNS; r++)); do
 	[ $((r % 2)) -eq 0 ] && { ss=dst; ds=src; }
 	qemu_start "$s" "-chardev socket,id=c0,path=$VX_TMP/$ss.sock,reconnect=1 -netdev vhost-user,id=n0,chardev=c0" "$G_IP/24" on
 	qemu_start "$d" "-chardev socket,id=c0,path=$VX_TMP/$ds.sock,reconnect=1 -netdev vhost-user,id=n0,chardev=c0" "$G_IP/24" on -incoming "unix:$VX_TMP/$d.mig"
-	if ! wait_log "$VX_TMP/$s.log" "VXGUEST-READY" 240; then
+	if ! vx_wait_line "$VX_TMP/$s.log" "VXGUEST-READY" 240; then
 		vx_ok 1 "e2e-slow: migration $r: guest booted"
 		tail -5 "$VX_TMP/$s.log" | sed 's/^/#   /'
 		stop_qemus
@@ -237,7 +228,7 @@ for ((r = 1; r <= DRUNS; r++)); do
 	vx_ok "$([ "$st" = completed ] && echo 0 || echo 1)" \
 		"e2e-slow: migration $r ($ss -> $ds): QMP migrate $st in $(echo "$t1 - $t0" | bc | cut -c1-5) s, destination ${dstate##*: }"
 	wait "$stream_pid"
-	wait_log "$VX_TMP/$d.log" "VXGUEST-MARK p2g-done" 120
+	vx_wait_line "$VX_TMP/$d.log" "VXGUEST-MARK p2g-done" 120
 	got=$(grep -a "VXGUEST-MARK p2g-done" "$VX_TMP/$d.log" | tail -n1 | tr -d '\r' | sed 's/.*sha=//')
 	[ "$got" = "$want" ]
 	src_rc=$?

@@ -76,7 +76,7 @@ vx_bridge() {
 vx_wait_line() {
 	local i
 	for ((i = 0; i < $3 * 20; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		grep -aEq "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
@@ -121,6 +121,52 @@ vx_stat_mark() {
 
 vx_stat_delta() {
 	echo $(($(vx_stat "$1" "$2") - ${_vx_stat_base[$1 $2]:-0}))
+}
+
+# Waits until the daemon's log has <min count> (default 1) lines matching the
+# regex: vx_log_wait <regex> <seconds> [min count]
+vx_log_wait() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(grep -Ec "$1" "$VX_TMP/daemon.log")" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Waits (6 s at most) for the stats file to be rewritten: its counters are then current.
+vx_stats_fresh() {
+	local t i
+	t=$(stat -c %Y.%y "$VX_TMP/stats" 2>/dev/null)
+	for ((i = 0; i < 30; i++)); do
+		sleep 0.2
+		[ "$(stat -c %Y.%y "$VX_TMP/stats" 2>/dev/null)" != "$t" ] && return 0
+	done
+	return 1
+}
+
+# Frames both ways through the port of a MAC whose guest echoes (vx-guest
+# echo): the peer sends N (vx-pkt), all N must come back from that MAC.
+# vx_echo <mac> <N> [tries]: a retry helps right after a re-attach, when the
+# veth may still be coming up. Prints the receiver's summary as a diagnostic
+# (on success too, unless VX_ECHO_QUIET is set).
+vx_echo() {
+	local try rp
+	for ((try = 1; try <= ${3:-1}; try++)); do
+		vx_in_peer "$VX_BUILD/vx-pkt" recv --dev "$VX_PEER" --src "$1" --count "$2" \
+			--timeout 6 >"$VX_TMP/recv.out" 2>&1 &
+		rp=$!
+		sleep 0.3
+		vx_in_peer "$VX_BUILD/vx-pkt" send --dev "$VX_PEER" --dst "$1" --count "$2" \
+			--rate 5000 >/dev/null
+		if wait $rp; then
+			[ -n "${VX_ECHO_QUIET:-}" ] || vx_diag "  $1: $(cat "$VX_TMP/recv.out")"
+			return 0
+		fi
+		vx_diag "  $1 try $try: $(cat "$VX_TMP/recv.out")"
+		[ "$try" -lt "${3:-1}" ] && sleep 1
+	done
+	return 1
 }
 
 vx_daemon_stop() {

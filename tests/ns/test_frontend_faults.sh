@@ -47,35 +47,9 @@ fds() { ls "/proc/$VX_DAEMON_PID/fd" 2>/dev/null | wc -l; }
 eventfds() { for f in /proc/"$VX_DAEMON_PID"/fd/*; do readlink "$f"; done 2>/dev/null | grep -c eventfd; }
 memfds() { grep -c 'memfd:vx-guest' "/proc/$VX_DAEMON_PID/maps" 2>/dev/null; }
 held() { vx_stat nic umem_held; }
-stats_fresh() {
-	local t i
-	t=$(stat -c %y "$VX_TMP/stats" 2>/dev/null)
-	for ((i = 0; i < 30; i++)); do
-		sleep 0.2
-		[ "$(stat -c %y "$VX_TMP/stats" 2>/dev/null)" != "$t" ] && return 0
-	done
-	return 1
-}
-figures() { stats_fresh; echo "fds $(fds) eventfds $(eventfds) memfd_maps $(memfds) umem_held $(held)"; }
-wait_log() { # wait_log <regex> <seconds> <min count>
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		[ "$(grep -Ec "$1" "$VX_TMP/daemon.log")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-echo_ok() { # echo_ok <mac> <count>
-	vx_in_peer "$PKT" recv --dev "$VX_PEER" --src "$1" --count "$2" --timeout 8 \
-		>"$VX_TMP/recv.out" 2>&1 &
-	local rp=$!
-	sleep 0.3
-	vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$1" --count "$2" --rate 5000 >/dev/null
-	wait $rp
-	local rc=$?
-	vx_diag "  $(cat "$VX_TMP/recv.out")"
-	return $rc
-}
+figures() { vx_stats_fresh; echo "fds $(fds) eventfds $(eventfds) memfd_maps $(memfds) umem_held $(held)"; }
+wait_log() { vx_log_wait "$@"; }
+echo_ok() { vx_echo "$1" "$2"; }
 
 vx_daemon_start --port "name=vm0,socket=$SOCK0,mac=$MAC0" \
 	--port "name=vm1,socket=$SOCK1,mac=$MAC1" ${VX_DAEMON_ARGS:-}
@@ -164,7 +138,7 @@ vx_ok $((got != rframes)) "memreg: the peer got every frame sent from an added r
 # legitimately (the ring is stopped); on a loaded machine that window is wider.
 # The port must keep echoing: at most one burst in ten short.
 vx_ok $((ebad * 10 > bursts || bursts < 3)) "memreg: vm1 echoed $bursts bursts of the peer's frames meanwhile ($ebad short; at most 1 in 10)"
-stats_fresh
+vx_stats_fresh
 broken=$(($(vx_stat vm1 queue_broken) - base_broken))
 vx_ok $((broken != stale)) "memreg: the daemon counted vm1 queue_broken +$broken (expected $stale)"
 kill -0 "$VX_DAEMON_PID" 2>/dev/null

@@ -50,42 +50,9 @@ maps() { wc -l <"/proc/$VX_DAEMON_PID/maps"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$VX_DAEMON_PID/status"; }
 held() { vx_stat nic umem_held; }
 xdp_progs() { vx_in_host ip -d link show "$VX_NIC" 2>/dev/null | grep -o 'prog/xdp id [0-9]*' | wc -l; }
-wait_log() { # wait_log <regex> <seconds> [min count]
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		[ "$(grep -Ec "$1" "$VX_TMP/daemon.log")" -ge "${3:-1}" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# Waits for the stats file to be rewritten: the counters are then current.
-stats_fresh() {
-	local t
-	t=$(stat -c %Y.%y "$VX_TMP/stats" 2>/dev/null)
-	for ((i = 0; i < 30; i++)); do
-		sleep 0.2
-		[ "$(stat -c %Y.%y "$VX_TMP/stats" 2>/dev/null)" != "$t" ] && return 0
-	done
-	return 1
-}
-
-# Frames both ways through one port: the peer sends N, the guest echoes them,
-# the peer must get them all back intact. One retry: ARP-free, but the first
-# frames after a re-attach may meet a veth that is still coming up.
-echo_ok() { # echo_ok <mac>
-	local out try
-	for try in 1 2; do
-		vx_in_peer "$PKT" recv --dev "$VX_PEER" --src "$1" --count "$N" --timeout 6 \
-			>"$VX_TMP/recv.out" 2>&1 &
-		local rp=$!
-		sleep 0.3
-		vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$1" --count "$N" --rate 5000 >/dev/null
-		wait $rp && { vx_diag "  $1: $(cat "$VX_TMP/recv.out")"; return 0; }
-		vx_diag "  $1 try $try: $(cat "$VX_TMP/recv.out")"
-		sleep 1
-	done
-	return 1
-}
+wait_log() { vx_log_wait "$@"; }
+stats_fresh() { vx_stats_fresh; }
+echo_ok() { vx_echo "$1" "$N" 2; }
 both_ports() { echo_ok "$MAC0" && echo_ok "$MAC1"; }
 
 # The peer end after the pair was created again: the same set-up as vx_ns_setup.

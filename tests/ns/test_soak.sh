@@ -91,20 +91,7 @@ guests_restart() {
 	for i in 0 1 2; do guest_kill $i KILL; done
 	for i in 0 1 2; do guest_up $i || return 1; done
 }
-echo_ok() { # echo_ok <mac>: 100 frames there and back, one retry
-	local try rp
-	for try in 1 2 3; do
-		vx_in_peer "$PKT" recv --dev "$VX_PEER" --src "$1" --count 100 --timeout 5 \
-			>"$VX_TMP/recv.out" 2>&1 &
-		rp=$!
-		sleep 0.2
-		vx_in_peer "$PKT" send --dev "$VX_PEER" --dst "$1" --count 100 --rate 5000 >/dev/null
-		wait $rp && return 0
-		sleep 1
-	done
-	vx_diag "echo through $1 failed: $(cat "$VX_TMP/recv.out")"
-	return 1
-}
+echo_ok() { VX_ECHO_QUIET=1 vx_echo "$1" 100 3; }
 all_echo() { echo_ok "${MACS[0]}" && echo_ok "${MACS[1]}" && echo_ok "${MACS[2]}"; }
 pair_create() {
 	vx_in_host ip link add "$VX_NIC" type veth peer name "$VX_PEER" netns "$VX_PNS" || return 1
@@ -116,13 +103,7 @@ pair_create() {
 	vx_in_host ip link set "$VX_NIC" up
 	vx_in_peer ip link set "$VX_PEER" up
 }
-wait_log_count() { # <regex> <min count> <seconds>
-	for ((k = 0; k < $3 * 10; k++)); do
-		[ "$(grep -Ec "$1" "$VX_TMP/daemon.log")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_log_count() { vx_log_wait "$1" "$3" "$2"; } # <regex> <min count> <seconds>
 
 fds() { ls "/proc/$VX_DAEMON_PID/fd" 2>/dev/null | wc -l; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$VX_DAEMON_PID/status"; }
@@ -131,15 +112,7 @@ bpf_fds() { for f in /proc/"$VX_DAEMON_PID"/fd/*; do readlink "$f"; done 2>/dev/
 bpf_progs() { bpf_fds prog; }
 bpf_maps() { bpf_fds map; }
 xdp_progs() { vx_in_host ip -d link show "$VX_NIC" 2>/dev/null | grep -o 'prog/xdp id' | wc -l; }
-stats_fresh() {
-	local t
-	t=$(stat -c %y "$VX_TMP/stats" 2>/dev/null)
-	for ((k = 0; k < 30; k++)); do
-		sleep 0.2
-		[ "$(stat -c %y "$VX_TMP/stats" 2>/dev/null)" != "$t" ] && return 0
-	done
-	return 1
-}
+stats_fresh() { vx_stats_fresh; }
 
 daemon_up || { echo "Bail out! daemon did not start"; exit 1; }
 guests_restart || { echo "Bail out! front-ends did not attach"; exit 1; }
