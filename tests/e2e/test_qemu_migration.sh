@@ -40,7 +40,7 @@ G_IP=10.77.0.2
 G_MAC=52:54:00:00:00:42
 PORT=5002
 # What a guest prints when its memory or a ring went wrong.
-FAULTS="HB .* BAD|soft lockup|general protection|Oops|BUG|rcu_sched|is not a head|virtio_net.*(error|bad)"
+FAULTS="HB .* BAD|soft lockup|general protection|Oops|BUG:|rcu_sched|is not a head|virtio_net.*(error|bad)"
 # Guest RAM 8 KiB over a multiple of 256 KiB. QEMU 7.2's TCG loses guest
 # writes in migration when a RAM block's size is a multiple of 64 pages: the
 # fast path of cpu_physical_memory_sync_dirty_bitmap() clears the dirty bits
