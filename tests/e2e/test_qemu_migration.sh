@@ -54,7 +54,7 @@ MEM_KB=${VX_MIG_MEM_KB:-$((VX_GUEST_MEM * 1024 + 8))}
 QPIDS=()
 
 [ "$(id -u)" -eq 0 ] || vx_skip_all "needs root"
-for tool in "$VX_QEMU" socat ip ethtool ping tcpdump bc; do
+for tool in "$VX_QEMU" socat ip ethtool ping tcpdump; do
 	command -v "$tool" >/dev/null || vx_skip_all "no $tool"
 done
 [ -n "$VX_GUEST_KERNEL" ] || vx_skip_all "no /boot/vmlinuz-6.1.*-amd64"
@@ -195,7 +195,7 @@ one_migration() {
 	t1=$(date +%s.%N)
 	dstate=$(qmp "$d" '{"execute":"query-status"}' | grep -o '"status": *"[a-z-]*"' | head -n1)
 	vx_ok "$([ "$st" = completed ] && echo 0 || echo 1)" \
-		"e2e-slow: $kind $r: QMP migrate $st in $(echo "$t1 - $t0" | bc | cut -c1-5) s, destination ${dstate##*: }"
+		"e2e-slow: $kind $r: QMP migrate $st in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s, destination ${dstate##*: }"
 	wait "$stream_pid"
 	vx_wait_line "$VX_TMP/$d.log" "VXGUEST-MARK p2g-done" 120
 	got=$(grep -a "VXGUEST-MARK p2g-done" "$VX_TMP/$d.log" | tail -n1 | tr -d '\r' | sed 's/.*sha=//')
